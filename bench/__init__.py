@@ -1,0 +1,1 @@
+"""Load measurements for the issue's numbers; see bench/README.md."""

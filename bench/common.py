@@ -1,0 +1,228 @@
+"""What the benchmarks share: a fresh database, a fast Twilio stand-in, real worker processes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+POSTGRES_ADMIN_URL = os.environ.get("UNGEBOT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("UNGEBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+ACCOUNT_SID = "AC" + "0" * 31 + "2"
+AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
+FROM_NUMBER = "+4570000002"
+PUBLIC_BASE_URL = "https://ungebot.example.dk"
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+@contextmanager
+def fresh_database(kind: str = "postgresql", keep: bool = False, workdir: Path | None = None):
+    """A new, empty, migrated database; dropped afterwards unless ``keep``."""
+    from bot.db import dispose_all
+    from bot.migrate import upgrade
+
+    if kind == "sqlite":
+        assert workdir is not None
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        upgrade(url)
+        yield url
+        dispose_all()
+        return
+    name = f"ungebot_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        dispose_all()
+        if keep:
+            print(f"kept database {url}")
+        else:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def environment(database_url: str, flows_dir: Path, queue_prefix: str, twilio_api_url: str, **extra: str) -> dict:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_URL": twilio_api_url,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "FLOWS_DIR": str(flows_dir),
+        "SECRET_KEY": "bench",
+        "QUIET_HOURS": "off",
+        "QUEUE_PREFIX": queue_prefix,
+        "LOG_LEVEL": "WARNING",
+        "SEND_RATE": "",
+        "TZ": "UTC",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])),
+    }
+    env.update(extra)
+    return env
+
+
+def settings_from(env: dict):
+    from bot.config import load_settings
+
+    return load_settings(
+        database_url=env["DATABASE_URL"],
+        redis_url=env["REDIS_URL"],
+        twilio_account_sid=env["TWILIO_ACCOUNT_SID"],
+        twilio_auth_token=env["TWILIO_AUTH_TOKEN"],
+        twilio_from_number=env["TWILIO_FROM_NUMBER"],
+        twilio_api_url=env["TWILIO_API_URL"],
+        public_base_url=env["PUBLIC_BASE_URL"],
+        flows_dir=env["FLOWS_DIR"],
+        secret_key="bench",
+        quiet_hours=env["QUIET_HOURS"],
+        queue_prefix=env["QUEUE_PREFIX"],
+        log_level=env["LOG_LEVEL"],
+    )
+
+
+@contextmanager
+def standin(delay: float = 0.0):
+    """The fast stand-in (bench/standin.py) in a process of its own; yields (url, stats())."""
+    import requests
+
+    process = subprocess.Popen(
+        [sys.executable, str(PROJECT / "bench" / "standin.py"), "--port", "0", "--delay", str(delay)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"the stand-in did not start: {line!r}")
+        url = f"http://127.0.0.1:{int(line.split()[1])}"
+        stats = lambda: requests.get(url + "/stats", timeout=5).json()  # noqa: E731
+        stats.pid = process.pid
+        stats.peak = lambda: requests.get(url + "/peak", timeout=30).json()["peak_per_second"]
+        yield url, stats
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def workers(count: int, env: dict, runtime, log_path: Path | None = None):
+    """``count`` real ``python -m bot.cli worker`` processes, listening before this yields."""
+    from rq import Worker
+
+    output = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=PROJECT, stdout=output, stderr=output)
+        for _ in range(count)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        queue = runtime.queues[0]
+        while len(Worker.all(queue=queue)) < count:
+            if any(p.poll() is not None for p in processes):
+                raise RuntimeError("a worker process exited at start" + (f"; see {log_path}" if log_path else ""))
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers did not start within 60 s")
+            time.sleep(0.1)
+        yield processes
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if log_path:
+            output.close()
+
+
+def warm_up(runtime, processes) -> None:
+    """One ``bench.noop.warm_up`` job per worker, as long-running workers have done it already."""
+    from rq.registry import FinishedJobRegistry
+
+    from bot.runtime import REPLIES
+
+    queue = runtime.queue(REPLIES)
+    registry = FinishedJobRegistry(queue=queue)
+    before = registry.count
+    barrier = f"{runtime.queue_prefix}:warm-up"
+    for _ in processes:
+        queue.enqueue("bench.noop.warm_up", barrier, len(processes), result_ttl=600)
+    deadline = time.monotonic() + 60
+    while registry.count - before < len(processes):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the workers did not warm up within 60 s")
+        time.sleep(0.05)
+    time.sleep(0.2)
+
+
+def delete_queues(runtime) -> None:
+    """Remove the run's queues, its finished jobs and their results (they would expire anyway)."""
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+    redis = runtime.redis
+    for queue in runtime.queues:
+        for registry in (FinishedJobRegistry(queue=queue), FailedJobRegistry(queue=queue)):
+            ids = registry.get_job_ids()
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                redis.delete(*[f"rq:job:{i}" for i in chunk], *[f"rq:results:{i}" for i in chunk])
+            redis.delete(registry.key)
+        queue.delete(delete_jobs=True)
+    for key in redis.scan_iter(f"{runtime.queue_prefix}:*"):
+        redis.delete(key)
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds used so far by these processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores, all processes; Linux /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """The local PostgreSQL server's processes (for CPU accounting; empty if it runs elsewhere)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

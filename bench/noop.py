@@ -1,0 +1,29 @@
+"""Jobs the benchmarks run through real workers."""
+
+
+def noop() -> None:
+    """The yardstick: the same number of jobs that do nothing."""
+    return None
+
+
+def warm_up(barrier: str, workers: int) -> None:
+    """What a worker that has been running since morning has already done: imports, flows, a connection.
+
+    Waits (up to 10 s) until ``workers`` copies run at once, so every worker gets one.
+    """
+    import time
+
+    from bot.channels.twilio_sms import TwilioSmsSender  # noqa: F401  (the Twilio SDK import is the slow one)
+    from bot.reminders import send_batch
+    from bot.runtime import get_runtime
+    from bot.sending import send_many
+
+    runtime = get_runtime()
+    runtime.flows.current()
+    send_batch([])
+    send_many([])
+    runtime.redis.incr(barrier)
+    runtime.redis.expire(barrier, 60)
+    deadline = time.monotonic() + 10
+    while int(runtime.redis.get(barrier) or 0) < workers and time.monotonic() < deadline:
+        time.sleep(0.02)

@@ -1,0 +1,37 @@
+"""The issue's numbers as (slow) tests: ``make bench`` runs ``pytest -m slow bench``.
+
+Each runs the script of the same name in this folder and prints its lines; run a script
+directly (``.venv/bin/python bench/reminders_burst.py --help``) for its options.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bench import case_reply, reminders_burst, scheduler_pass
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_ten_thousand_reminders_due_at_once_are_sent_within_thirty_seconds(capsys):
+    with capsys.disabled():
+        print()
+        result = reminders_burst.run(members=10_000, worker_count=2, limit=30.0)
+    assert result["problems"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_scheduler_pass_with_a_million_future_reminders_costs_under_fifty_ms(capsys):
+    with capsys.disabled():
+        print()
+        result = scheduler_pass.run(reminders=1_000_000, passes=200, history=True)
+    assert result["problems"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_counsellors_reply_reaches_the_phone_within_seconds(capsys):
+    with capsys.disabled():
+        print()
+        result = case_reply.run(cases=50, worker_count=2, limit=5.0)
+    assert result["problems"] == []

@@ -1,0 +1,271 @@
+"""Attendance for staff: who said they would come, who came, and who has quietly stayed away.
+
+A young person's reply ("ja", "nej", "kommer senere") is recorded by the reply flow; whether
+they came is set by staff here (``bot.attendance.set_presence``, with the token's name as who
+set it). Staying away is never punished: ``silent_misses_in_a_row`` and ``dormant`` are there so
+someone can reach out.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Literal
+from urllib.parse import quote
+
+from flask import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from bot import clock
+from bot.api.common import MAX_ID, community_or_404, date_window, get_or_404, local, query_parameters, runtime, today
+from bot.api.communities import EventOut
+from bot.api.errors import ApiError
+from bot.api.routing import caller, route
+from bot.attendance import set_presence, silent_misses
+from bot.bookings import booked_event_ids, booked_member_ids
+from bot.reminders import DORMANT_AFTER
+from bot.csv_import import excel_csv
+from bot.members import known_communities
+from bot.models import Attendance, Event, Member
+
+log = logging.getLogger(__name__)
+
+CSV_DEFAULT_DAYS = 27  # four weeks, today included
+# Member statuses of people who have been members (said yes); "joining" and "declined" never were.
+MEMBERS = ("active", "left")
+REPLY_IN_DANISH = {"confirmed": "kommer", "late": "kommer senere", "declined": "kommer ikke", "unsure": "måske"}
+PRESENCE_IN_DANISH = {"attended": "kom", "absent": "kom ikke"}
+CSV_COLUMNS = ("dato", "start", "medlem_id", "navn", "svar", "svar_tidspunkt", "fremmøde", "fremmøde_sat_af")
+
+Reply = Literal["confirmed", "declined", "late", "unsure"]
+Presence = Literal["attended", "absent"]
+
+
+class MemberAttendanceOut(BaseModel):
+    member_id: int
+    name: str | None
+    member_status: str = Field(description="active, or left for someone who has left since")
+    reply: Reply | None = Field(description="What they answered the reminder")
+    reply_at: datetime | None = Field(description="Local time with its offset")
+    presence: Presence | None = Field(description="Whether they came, as staff set it")
+    presence_set_by: str | None = Field(description="The name of the token that last set or cleared the presence")
+
+
+class EventAttendanceOut(BaseModel):
+    event: EventOut
+    members: list[MemberAttendanceOut]
+
+
+class PresenceIn(BaseModel):
+    """Whether the member came; null clears it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    presence: Presence | None
+
+
+class AttendedEventOut(BaseModel):
+    event: EventOut
+    reply: Reply | None
+    reply_at: datetime | None
+    presence: Presence | None
+    presence_set_by: str | None
+
+
+class MemberHistoryOut(BaseModel):
+    member_id: int
+    name: str | None
+    community: str
+    member_status: str
+    silent_misses_in_a_row: int = Field(description="Their latest events in a row that they neither came to nor said no to")
+    dormant: bool = Field(
+        description="Active, there were events in the last 8 weeks, and they neither came nor replied to any of them"
+    )
+    events: list[AttendedEventOut] = Field(description="Their community's events since they joined, newest first")
+
+
+def _row_out(member: Member, row: Attendance | None, zone) -> MemberAttendanceOut:
+    return MemberAttendanceOut(
+        member_id=member.id,
+        name=member.contact.name,
+        member_status=member.status,
+        reply=row.reply if row else None,
+        reply_at=local(row.reply_at, zone) if row else None,
+        presence=row.presence if row else None,
+        presence_set_by=row.presence_set_by if row else None,
+    )
+
+
+def _event(session, event_id: int) -> Event:
+    return get_or_404(session, Event, event_id, "event")
+
+
+def _by_name(member: Member) -> tuple:
+    return ((member.contact.name or "").casefold(), member.id)
+
+
+@route("GET", "/events/<int:event_id>/attendance", requires="staff", summary="Who said they would come, and who came", response=EventAttendanceOut)
+def event_attendance(event_id: int):
+    """Every active member of the event's community, by name, and anyone else with a reply or a
+    presence for the event (a member who has left since)."""
+    rt = runtime()
+    zone = rt.settings.zone
+    with rt.db.session() as session:
+        event = _event(session, event_id)
+        rows = {row.member_id: row for row in session.scalars(select(Attendance).where(Attendance.event_id == event.id))}
+        expected = Member.status == "active"
+        if event.kind == "booking":  # a booked time: those who booked it, not the whole community
+            expected = Member.id.in_(list(booked_member_ids(session, event.id)))
+        people = session.scalars(
+            select(Member).where(Member.community == event.community, or_(expected, Member.id.in_(list(rows))))
+        ).all()
+        return EventAttendanceOut(
+            event=EventOut.of(event, zone, known_communities(rt).get(event.community)),
+            members=[_row_out(member, rows.get(member.id), zone) for member in sorted(people, key=_by_name)],
+        )
+
+
+@route(
+    "PUT", "/events/<int:event_id>/attendance/<int:member_id>", requires="staff", summary="Set whether a member came",
+    body=PresenceIn, response=MemberAttendanceOut,
+)
+def set_member_presence(event_id: int, member_id: int, body: PresenceIn):
+    """"attended", "absent", or null to clear it; the token's name is recorded as who set it.
+    From the event's day on (409 for a later event, or a cancelled one). Coming resets the
+    no-show follow-up, so the member counts as fresh."""
+    rt = runtime()
+    now = clock.now()
+    try:
+        answer = _set_presence(rt, event_id, member_id, body.presence, now)
+    except IntegrityError:
+        # The member's reply was recorded at the same moment, making the same row; it is there now.
+        answer = _set_presence(rt, event_id, member_id, body.presence, now)
+    log.info("api: %s set presence %s for member %s at event %s", caller().name, body.presence, member_id, event_id)
+    return answer
+
+
+def _set_presence(rt, event_id: int, member_id: int, value: str | None, now: datetime) -> MemberAttendanceOut:
+    with rt.db.session() as session:
+        event = _event(session, event_id)
+        member = session.get(Member, member_id) if member_id <= MAX_ID else None
+        if member is None or member.community != event.community:
+            raise ApiError(404, f"no member {member_id} in the community of event {event_id}")
+        if event.cancelled_at is not None:
+            raise ApiError(409, f"event {event_id} is cancelled; nobody can come to it")
+        if event.local_date > today(rt.settings.zone, now):
+            raise ApiError(409, f"event {event_id} is on {event.local_date.isoformat()}; set who came from that day on")
+        row = set_presence(session, member, event, value, caller().name, now)
+        session.flush()
+        return _row_out(member, row, rt.settings.zone)
+
+
+def _dormant(member: Member, events: list[Event], rows: dict[int, Attendance], now: datetime) -> bool:
+    if member.status != "active":
+        return False
+    since = now - DORMANT_AFTER
+    recent = {e.id for e in events if e.cancelled_at is None and since <= e.starts_at and e.ends_at <= now}
+    came = any(row.presence == "attended" and row.event_id in recent for row in rows.values())
+    replied = any(row.reply_at is not None and row.reply_at >= since for row in rows.values())
+    return bool(recent) and not came and not replied
+
+
+@route("GET", "/members/<int:member_id>/attendance", requires="staff", summary="A member's attendance", response=MemberHistoryOut)
+def member_attendance(member_id: int):
+    """The events of the member's community from the day they joined (until they left) up to
+    today, newest first, each with their reply and whether they came; and whether they have
+    quietly stayed away."""
+    rt = runtime()
+    zone = rt.settings.zone
+    now = clock.now()
+    with rt.db.session() as session:
+        member = get_or_404(session, Member, member_id, "member")
+        rows = {row.event_id: row for row in session.scalars(select(Attendance).where(Attendance.member_id == member.id))}
+        theirs = or_(Event.kind != "booking", Event.id.in_(list(booked_event_ids(session, member.id))))
+        query = select(Event).where(
+            Event.community == member.community,
+            or_(
+                (Event.starts_at >= member.joined_at) & (Event.local_date <= today(zone, now)) & theirs,
+                Event.id.in_(list(rows)),
+            ),
+        )
+        if member.left_at is not None and member.status == "left":
+            query = query.where(or_(Event.starts_at <= member.left_at, Event.id.in_(list(rows))))
+        events = session.scalars(query.order_by(Event.starts_at.desc())).all()
+        community = known_communities(rt).get(member.community)
+        missed = silent_misses(session, member, now)
+        return MemberHistoryOut(
+            member_id=member.id,
+            name=member.contact.name,
+            community=member.community,
+            member_status=member.status,
+            silent_misses_in_a_row=len(missed),
+            dormant=_dormant(member, events, rows, now),
+            events=[
+                AttendedEventOut(
+                    event=EventOut.of(event, zone, community),
+                    reply=rows[event.id].reply if event.id in rows else None,
+                    reply_at=local(rows[event.id].reply_at, zone) if event.id in rows else None,
+                    presence=rows[event.id].presence if event.id in rows else None,
+                    presence_set_by=rows[event.id].presence_set_by if event.id in rows else None,
+                )
+                for event in events
+            ],
+        )
+
+
+def _was_member_at(member: Member, event: Event) -> bool:
+    if member.status not in MEMBERS or member.joined_at > event.starts_at:
+        return False
+    return member.status == "active" or member.left_at is None or member.left_at > event.starts_at
+
+
+@route(
+    "GET", "/communities/<slug>/attendance.csv", requires="staff", summary="Export attendance for Excel",
+    media_type="text/csv",
+)
+def community_attendance_csv(slug: str):
+    """Query: `from` and `to`, local dates YYYY-MM-DD, both included (default: the last four
+    weeks up to today; at most 366 days). One row per member per event that was not cancelled:
+    everyone who was a member then, and anyone with a reply or presence. Semicolon-separated
+    UTF-8 with a byte order mark, as Danish Excel expects, with Danish column names; no phone
+    numbers, and no cell can run as a formula."""
+    community_or_404(slug)
+    rt = runtime()
+    zone = rt.settings.zone
+    last_day = today(zone)
+    first, last = date_window(query_parameters("from", "to"), last_day - timedelta(days=CSV_DEFAULT_DAYS), CSV_DEFAULT_DAYS)
+    lines = []
+    with rt.db.session() as session:
+        events = session.scalars(
+            select(Event)
+            .where(Event.community == slug, Event.cancelled_at.is_(None), Event.local_date >= first, Event.local_date <= last)
+            .order_by(Event.starts_at)
+        ).all()
+        rows: dict[tuple[int, int], Attendance] = {
+            (row.event_id, row.member_id): row
+            for row in session.scalars(select(Attendance).where(Attendance.event_id.in_([e.id for e in events])))
+        }
+        people = sorted(session.scalars(select(Member).where(Member.community == slug)).all(), key=_by_name)
+        booked = {event.id: booked_member_ids(session, event.id) for event in events if event.kind == "booking"}
+        for event in events:
+            for member in people:
+                row = rows.get((event.id, member.id))
+                if row is None and (not _was_member_at(member, event) or (event.id in booked and member.id not in booked[event.id])):
+                    continue
+                reply_at = local(row.reply_at, zone) if row else None
+                lines.append([
+                    event.local_date.isoformat(),
+                    local(event.starts_at, zone).strftime("%H:%M"),
+                    str(member.id),
+                    member.contact.name,
+                    REPLY_IN_DANISH.get(row.reply, row.reply) if row and row.reply else "",
+                    reply_at.strftime("%Y-%m-%d %H:%M") if reply_at else "",
+                    PRESENCE_IN_DANISH.get(row.presence, row.presence) if row and row.presence else "",
+                    row.presence_set_by if row else "",
+                ])
+    log.info("api: %s exported the attendance of %s from %s to %s", caller().name, slug, first, last)
+    data = excel_csv(CSV_COLUMNS, lines)
+    disposition = f"attachment; filename=\"attendance.csv\"; filename*=UTF-8''{quote(slug)}-{first}-{last}.csv"
+    return Response(data, content_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
+

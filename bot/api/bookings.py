@@ -1,0 +1,178 @@
+"""Bookable times for staff: what is free, who has booked, and booking on a young person's behalf.
+
+Young people book by text (BOOK, AFLYS, FLYT); staff use these routes for those who find that
+hard, or to free a time. Both go through ``bot.bookings``, so the database decides who gets the
+last seat, whichever way the bookings come in.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from bot import bookings, clock
+from bot.api.common import MAX_ID, get_or_404, local, query_date, query_parameters, runtime, today
+from bot.api.errors import ApiError
+from bot.api.routing import caller, route
+from bot.communities import Community
+from bot.members import known_communities
+from bot.models import Booking, Event, Member
+
+log = logging.getLogger(__name__)
+
+# Refusals about the time asked for (the request's fault) and about how things stand (a conflict).
+REFUSED_TIME = ("not_a_time", "started", "too_far")
+
+
+class SlotOut(BaseModel):
+    starts_at: datetime = Field(description="Local time with its offset")
+    ends_at: datetime = Field(description="Local time with its offset")
+    seats: int = Field(description="How many can have this time (`at_once`)")
+    booked: int
+    free: int
+    bookable: bool = Field(description="In the future and within `ahead`: it can still be booked")
+
+
+class DaySlotsOut(BaseModel):
+    community: str
+    date: date
+    slots: list[SlotOut]
+
+
+class NewBooking(BaseModel):
+    """A time for a member of the community, e.g. {"member_id": 12, "starts_at": "2026-11-30T15:00:00+01:00"}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: int = Field(ge=1, le=MAX_ID)
+    starts_at: AwareDatetime = Field(description="The start of one of the community's times, with its offset")
+
+
+class BookingOut(BaseModel):
+    id: int
+    community: str
+    member_id: int
+    name: str | None
+    event_id: int = Field(description="The time's event: its reminders and attendance")
+    starts_at: datetime = Field(description="Local time with its offset")
+    ends_at: datetime = Field(description="Local time with its offset")
+    seat: int = Field(description="1 up to the time's number of seats")
+    status: str = Field(description="booked or cancelled")
+    booked_by: str = Field(description='"sms" (the young person), or the name of the token that booked it')
+    created_at: datetime
+    cancelled_at: datetime | None
+    cancelled_by: str | None = Field(description='"sms", "left" (the member left), or a token\'s name')
+
+    @classmethod
+    def of(cls, booking: Booking, member: Member, zone) -> BookingOut:
+        return cls(
+            id=booking.id, community=booking.community, member_id=member.id, name=member.contact.name, event_id=booking.event_id,
+            starts_at=local(booking.starts_at, zone), ends_at=local(booking.ends_at, zone), seat=booking.seat, status=booking.status,
+            booked_by=booking.booked_by, created_at=local(booking.created_at, zone), cancelled_at=local(booking.cancelled_at, zone),
+            cancelled_by=booking.cancelled_by,
+        )
+
+
+class DayBookingsOut(BaseModel):
+    community: str
+    date: date
+    bookings: list[BookingOut]
+
+
+def bookable_or_404(slug: str) -> Community:
+    community = known_communities(runtime()).get(slug)
+    if community is None:
+        raise ApiError(404, f"no community {slug!r}")
+    if community.bookable is None:
+        raise ApiError(404, f"community {slug!r} has no bookable times")
+    return community
+
+
+@route("GET", "/communities/<slug>/slots", requires="staff", summary="A day's bookable times, free and taken", response=DaySlotsOut)
+def community_slots(slug: str):
+    """Query: `date`, a local date YYYY-MM-DD (default: today). Every time that day with its
+    seats, how many are booked and how many are free. 404 for a community without bookable times."""
+    community = bookable_or_404(slug)
+    rt = runtime()
+    zone = rt.settings.zone
+    day = query_date(query_parameters("date"), "date") or today(zone)
+    with rt.db.session() as session:
+        states = bookings.day_slots(session, slug, community, day, clock.now(), zone)
+    seats = community.bookable.at_once
+    return DaySlotsOut(
+        community=slug,
+        date=day,
+        slots=[
+            SlotOut(
+                starts_at=local(s.slot.starts_at, zone), ends_at=local(s.slot.ends_at, zone), seats=seats,
+                booked=s.booked, free=max(seats - s.booked, 0), bookable=s.bookable,
+            )
+            for s in states
+        ],
+    )
+
+
+@route("GET", "/communities/<slug>/bookings", requires="staff", summary="Who has booked a day's times", response=DayBookingsOut)
+def community_bookings(slug: str):
+    """Query: `date`, a local date YYYY-MM-DD (default: today). The day's bookings by time and
+    seat, cancelled ones included (with `status`)."""
+    bookable_or_404(slug)
+    rt = runtime()
+    zone = rt.settings.zone
+    day = query_date(query_parameters("date"), "date") or today(zone)
+    with rt.db.session() as session:
+        rows = session.execute(
+            select(Booking, Member)
+            .join(Member, Member.id == Booking.member_id)
+            .join(Event, Event.id == Booking.event_id)
+            .where(Booking.community == slug, Event.local_date == day)
+            .order_by(Booking.starts_at, Booking.status, Booking.seat, Booking.id)
+        ).all()
+        return DayBookingsOut(community=slug, date=day, bookings=[BookingOut.of(booking, member, zone) for booking, member in rows])
+
+
+@route(
+    "POST", "/communities/<slug>/bookings", requires="staff", summary="Book a time for a young person", body=NewBooking,
+    response=BookingOut, statuses=(201, 200),
+)
+def book_for_member(slug: str, body: NewBooking):
+    """For a young person who finds booking by text hard (201); if the member already has that
+    time, their booking as it is (200), so a repeated request books nothing twice. The member
+    must be an active member of the community (409 otherwise); the time must be one of its times,
+    in the future and within `ahead` (422 otherwise). 409 when every seat is taken. The day-of
+    reminder is planned as for a time the young person booked."""
+    community = bookable_or_404(slug)
+    rt = runtime()
+    now = clock.now()
+    with rt.db.session() as session:
+        member = session.get(Member, body.member_id)
+        if member is None or member.community != slug:
+            raise ApiError(404, f"no member {body.member_id} in {slug!r}")
+        try:
+            booking = bookings.book(rt, session, slug, community, member, body.starts_at, now, by=caller().name)
+        except bookings.BookingRefused as refused:
+            if refused.reason in REFUSED_TIME:
+                raise ApiError(422, "some fields are invalid", fields={"starts_at": refused.message}) from None
+            if refused.reason == "already":
+                return BookingOut.of(refused.booking, member, rt.settings.zone), 200
+            raise ApiError(409, refused.message) from None
+        log.info("api: %s booked %s for member %s", caller().name, booking.id, member.id)
+        return BookingOut.of(booking, member, rt.settings.zone), 201
+
+
+@route("DELETE", "/bookings/<int:booking_id>", requires="staff", summary="Cancel a booking", response=BookingOut)
+def cancel_booking(booking_id: int):
+    """Frees the seat and cancels the day-of reminder planned for it; the token's name is recorded
+    as who cancelled it. Cancelling a cancelled booking changes nothing; 409 once the time has started."""
+    rt = runtime()
+    now = clock.now()
+    with rt.db.session() as session:
+        booking = get_or_404(session, Booking, booking_id, "booking")
+        if booking.status == "booked":
+            if booking.starts_at <= now:
+                raise ApiError(409, f"booking {booking_id}: the time has started; set whether they came through attendance instead")
+            bookings.cancel(session, booking, now, by=caller().name)
+            log.info("api: %s cancelled booking %s", caller().name, booking_id)
+        return BookingOut.of(booking, session.get(Member, booking.member_id), rt.settings.zone)

@@ -1,0 +1,366 @@
+"""The counsellor's side of anonymous cases: the inbox, a case's thread, assigning, replying,
+internal notes, closing, weekly statistics and the audit log.
+
+Every route here is for the ``counsellor`` role alone (``bot.api.auth.grants``): not staff, not
+even admin. A case is known by its alias; no route answers with the young person's number, its
+sealed form or the sender key, and the logs get aliases and token names only.
+
+Every route writes its row in the audit log (who, when, what, which case; never content) in the
+same transaction as its work, so there is no reading without a trace and no trace of a failure.
+A message to the young person (a reply, the closing text) is queued for the worker only after
+that transaction has committed, so the worker cannot look for it before it is there.
+"""
+from __future__ import annotations
+
+import logging
+import unicodedata
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Iterator, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.orm import Session
+
+from bot import clock
+from bot.api.common import EARLIEST, MAX_WINDOW_DAYS, local, query_date, query_parameters, runtime, today
+from bot.api.errors import ApiError
+from bot.api.routing import caller, route
+from bot.cases import inbox
+from bot.cases.counselling import Counselling
+from bot.models import Case, CaseMessage
+from bot.outbox import enqueue_sends
+
+log = logging.getLogger(__name__)
+
+STATS_WEEKS = 8
+AUDIT_DAYS = 30
+Topic = Literal[tuple(inbox.TOPICS)]  # type: ignore[valid-type]
+
+
+# Request bodies --------------------------------------------------------------------------------
+
+def _plain_text(value: str, name: str) -> str:
+    value = value.replace("\r\n", "\n").strip()
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in value):
+        raise ValueError("control characters cannot be sent; write plain text")
+    return value
+
+
+class Reply(BaseModel):
+    """The counsellor's answer, sent to the young person as an SMS ("Rådgiver: ...")."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: Annotated[str, Field(min_length=1, max_length=inbox.TEXT_MAX, examples=["Hej. Det lyder svært. Hvad er der sket?"])]
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _plain_text(value, "text")
+
+
+class Note(BaseModel):
+    """An internal note for the counsellors; never sent."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: Annotated[str, Field(min_length=1, max_length=inbox.NOTE_MAX)]
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _plain_text(value, "text")
+
+
+class Assignment(BaseModel):
+    """``"me"``: the case is the calling counsellor's; ``null``: nobody's."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    to: Literal["me"] | None = Field(description='"me" (the token\'s name) or null to unassign')
+
+
+class Closing(BaseModel):
+    """Why the case is closed (for the counsellors) and what it was about (for the statistics)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reason: Annotated[str, Field(min_length=1, max_length=inbox.REASON_MAX, examples=["Svaret og takket"])]
+    topic: Topic = Field(description="What the case was about, for the weekly statistics")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        return _plain_text(value, "reason")
+
+
+# Responses -------------------------------------------------------------------------------------
+
+class InboxEntryOut(BaseModel):
+    alias: str = Field(examples=["Ung-4821"])
+    urgent: bool
+    waiting_since: datetime | None = Field(description="Local time with its offset; null when nothing waits for an answer")
+    waiting_minutes: int | None
+    last_message_at: datetime = Field(description="Local time with its offset")
+    first_words: str = Field(description="The start of the first thing the young person wrote")
+    assigned_to: str | None = Field(description="The name of the counsellor's token")
+    channel: str
+
+
+class InboxOut(BaseModel):
+    cases: list[InboxEntryOut] = Field(description="Urgent first, then the longest waiting, then by last message")
+
+
+class CaseSummary(BaseModel):
+    alias: str = Field(examples=["Ung-4821"])
+    status: Literal["open", "closed"]
+    urgent: bool
+    topic: str | None = Field(description="Set when the case is closed")
+    assigned_to: str | None = Field(description="The name of the counsellor's token")
+    channel: str
+    language: str
+    opened_at: datetime = Field(description="Local time with its offset")
+    last_message_at: datetime
+    waiting_since: datetime | None = Field(description="Since when the young person waits for an answer")
+    waiting_minutes: int | None
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, case: Case, now: datetime) -> CaseSummary:
+        zone = runtime().settings.zone
+        return cls(
+            alias=case.alias,
+            status=case.status,
+            urgent=case.urgent,
+            topic=case.topic,
+            assigned_to=case.assigned_to,
+            channel=case.channel,
+            language=case.language,
+            opened_at=local(case.opened_at, zone),
+            last_message_at=local(case.last_message_at, zone),
+            waiting_since=local(case.waiting_since, zone),
+            waiting_minutes=int((now - case.waiting_since).total_seconds() // 60) if case.waiting_since else None,
+            closed_at=local(case.closed_at, zone),
+        )
+
+
+class ThreadEntryOut(BaseModel):
+    direction: Literal["in", "bot", "out", "note"] = Field(
+        description="in: the young person; bot: the bot's answer; out: a counsellor's reply; note: internal, never sent"
+    )
+    author: str | None = Field(description="The counsellor's token name, for out and note")
+    body: str
+    at: datetime = Field(description="Local time with its offset")
+
+    @classmethod
+    def of(cls, message: CaseMessage) -> ThreadEntryOut:
+        return cls(direction=message.direction, author=message.author, body=message.body, at=local(message.created_at, runtime().settings.zone))
+
+
+class CaseOut(CaseSummary):
+    thread: list[ThreadEntryOut] = Field(description="Oldest first")
+
+
+class WeekOut(BaseModel):
+    week: str = Field(examples=["2026-W48"], description="ISO week")
+    cases: int = Field(description="Cases opened that week")
+    urgent: int
+    median_first_reply_minutes: float | None = Field(description="From the case opening to a counsellor's first reply")
+    topics: dict[str, int] = Field(description="Closed cases per topic")
+
+
+class StatsOut(BaseModel):
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+
+    first: date = Field(alias="from")
+    to: date
+    weeks: list[WeekOut]
+    topic_labels: dict[str, str] = Field(description="The topics and their Danish labels")
+
+
+class AuditEntryOut(BaseModel):
+    at: datetime = Field(description="Local time with its offset")
+    actor: str = Field(description="The name of the token")
+    action: str = Field(description="inbox, view, assign, reply, note, close, stats or audit")
+    case_alias: str | None
+
+
+class AuditOut(BaseModel):
+    since: date
+    entries: list[AuditEntryOut] = Field(description="Newest first, at most 1000")
+
+
+# Shared ----------------------------------------------------------------------------------------
+
+def _service() -> Counselling:
+    service = runtime().flows.current().counselling
+    if service is None:
+        raise ApiError(404, "anonymous counselling is not set up")
+    return service
+
+
+@contextmanager
+def _work(action: str, alias: str | None = None) -> Iterator[tuple[Session, datetime]]:
+    """One transaction with its audit row: committed together, or neither when the work fails."""
+    now = clock.now()
+    try:
+        with runtime().db.session() as session:
+            yield session, now
+            inbox.audit(session, caller().name, action, alias, now)
+    except inbox.CaseError as error:
+        raise ApiError(error.status, error.message) from None
+
+
+def _queue(messages: list[tuple[int, str]]) -> None:
+    """After the commit: the worker sends within seconds (or the scheduler's next pass picks it up)."""
+    enqueue_sends(runtime(), messages)
+
+
+# Routes ----------------------------------------------------------------------------------------
+
+@route("GET", "/cases", requires="counsellor", summary="The inbox of open anonymous cases", response=InboxOut)
+def case_inbox():
+    """Every open case: urgent first, then the one that has waited longest for an answer, then
+    the rest by their last message. Each with the first words the young person wrote."""
+    query_parameters()
+    _service()
+    zone = runtime().settings.zone
+    with _work("inbox") as (session, now):
+        entries = inbox.inbox(session, now)
+        return InboxOut(cases=[
+            InboxEntryOut(
+                alias=entry.alias,
+                urgent=entry.urgent,
+                waiting_since=local(entry.waiting_since, zone),
+                waiting_minutes=entry.waiting_minutes,
+                last_message_at=local(entry.last_message_at, zone),
+                first_words=entry.first_words,
+                assigned_to=entry.assigned_to,
+                channel=entry.channel,
+            )
+            for entry in entries
+        ])
+
+
+@route("GET", "/cases/stats", requires="counsellor", summary="Weekly statistics of the cases", response=StatsOut)
+def case_stats():
+    """Query: `from` and `to`, local dates YYYY-MM-DD (default: the last 8 ISO weeks up to
+    today). Per ISO week: cases opened, how many were urgent, the median minutes to a
+    counsellor's first reply, and the closed cases per topic. Counts only: no alias, no text."""
+    parameters = query_parameters("from", "to")
+    _service()
+    first, last = query_date(parameters, "from"), query_date(parameters, "to")
+    last = last or today(runtime().settings.zone)
+    if first is None:
+        monday = last - timedelta(days=last.weekday())
+        first = max(EARLIEST, monday - timedelta(weeks=STATS_WEEKS - 1))
+    if first > last:
+        raise ApiError(400, "'from' is after 'to'", fields={"from": "after 'to'"})
+    if (last - first).days > MAX_WINDOW_DAYS:
+        message = f"at most {MAX_WINDOW_DAYS} days from 'from' to 'to'"
+        raise ApiError(400, message, fields={"to": message})
+    with _work("stats") as (session, _):
+        weeks = inbox.weekly_stats(session, first, last)
+    return StatsOut(
+        first=first,
+        to=last,
+        weeks=[WeekOut(week=w.week, cases=w.cases, urgent=w.urgent, median_first_reply_minutes=w.median_first_reply_minutes, topics=w.topics) for w in weeks],
+        topic_labels=dict(inbox.TOPICS),
+    )
+
+
+@route("GET", "/cases/audit", requires="counsellor", summary="Who looked at or answered which case", response=AuditOut)
+def case_audit():
+    """Query: `since`, a local date YYYY-MM-DD (default: 30 days ago). Who (the token's name),
+    when, what (inbox, view, assign, reply, note, close, stats, audit) and which case; never
+    what was written. Newest first, at most 1000 rows.
+
+    This route is for the counsellor role like the others; an IT department would give it to
+    the service's lead counsellor, who answers for how the cases are read. Reading the log is
+    itself written to it."""
+    parameters = query_parameters("since")
+    _service()
+    zone = runtime().settings.zone
+    since = query_date(parameters, "since") or today(zone) - timedelta(days=AUDIT_DAYS)
+    with _work("audit") as (session, _):
+        rows = inbox.audit_log(session, datetime.combine(since, time(0), zone))
+        entries = [AuditEntryOut(at=local(row.at, zone), actor=row.actor, action=row.action, case_alias=row.case_alias) for row in rows]
+    return AuditOut(since=since, entries=entries)
+
+
+@route("GET", "/cases/<alias>", requires="counsellor", summary="A case with its thread", response=CaseOut)
+def get_case(alias: str):
+    """The case and everything in it, oldest first: what the young person wrote (in), the bot's
+    answers (bot), the counsellors' replies (out) and internal notes (note)."""
+    query_parameters()
+    _service()
+    with _work("view", alias) as (session, now):
+        case = inbox.find(session, alias)
+        return CaseOut(**CaseSummary.of(case, now).model_dump(), thread=[ThreadEntryOut.of(m) for m in inbox.thread(session, case)])
+
+
+@route("POST", "/cases/<alias>/assign", requires="counsellor", summary="Take a case, or let it go", body=Assignment, response=CaseSummary)
+def assign_case(alias: str, body: Assignment):
+    """`{"to": "me"}`: the case is the calling counsellor's (their token's name); `{"to": null}`:
+    nobody's. Another counsellor may take over an assigned case."""
+    _service()
+    who = caller().name if body.to == "me" else None
+    with _work("assign", alias) as (session, now):
+        case = inbox.find(session, alias, lock=True)
+        inbox.assign(session, case, who)
+        answer = CaseSummary.of(case, now)
+    log.info("api: %s %s case %s", caller().name, "took" if who else "unassigned", alias)
+    return answer
+
+
+@route(
+    "POST", "/cases/<alias>/reply", requires="counsellor", summary="Answer the young person", body=Reply,
+    response=CaseSummary, statuses=(201,),
+)
+def reply_to_case(alias: str, body: Reply):
+    """The text is sent to the young person as an SMS, within seconds ("Rådgiver: ..."; at most
+    1600 characters). The case no longer waits for an answer, and is the counsellor's if it was
+    nobody's. Only while the case is open (409 otherwise)."""
+    service = _service()
+    with _work("reply", alias) as (session, now):
+        case = inbox.find(session, alias, lock=True)
+        message = inbox.reply(session, service, case, caller().name, body.text, now)
+        queued = [(message.id, message.kind)]
+        answer = CaseSummary.of(case, now)
+    _queue(queued)
+    log.info("api: %s replied in case %s", caller().name, alias)
+    return answer
+
+
+@route(
+    "POST", "/cases/<alias>/notes", requires="counsellor", summary="Add an internal note", body=Note,
+    response=CaseSummary, statuses=(201,),
+)
+def add_case_note(alias: str, body: Note):
+    """A note for the counsellors in the case's thread (at most 4000 characters). It is never
+    sent to the young person."""
+    _service()
+    with _work("note", alias) as (session, now):
+        case = inbox.find(session, alias, lock=True)
+        inbox.add_note(session, case, caller().name, body.text, now)
+        answer = CaseSummary.of(case, now)
+    log.info("api: %s added a note to case %s", caller().name, alias)
+    return answer
+
+
+@route("POST", "/cases/<alias>/close", requires="counsellor", summary="Close a case", body=Closing, response=CaseSummary)
+def close_case(alias: str, body: Closing):
+    """The young person is told the case is closed (and how to start a new one or delete this
+    one), the case leaves the inbox, and its topic counts in the statistics. Only an open case
+    (409 otherwise)."""
+    service = _service()
+    with _work("close", alias) as (session, now):
+        case = inbox.find(session, alias, lock=True)
+        message = inbox.close(session, service, case, caller().name, body.reason, body.topic, now)
+        queued = [(message.id, message.kind)]
+        answer = CaseSummary.of(case, now)
+    _queue(queued)
+    log.info("api: %s closed case %s (%s)", caller().name, alias, body.topic)
+    return answer

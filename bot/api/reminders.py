@@ -1,0 +1,231 @@
+"""The youth workers' morning screen: today's reminders, a personal line for someone, or a skip.
+
+``preview`` is rendered by ``bot.reminders.render_reminder``, the function that renders the
+message when it is sent, so what staff read is what the young person gets. A personal line is
+staff's own words: it is appended as written, never read as a template.
+
+A reminder can be changed only while it is planned; once the scheduler has handed it to a worker
+(queued) it is on its way, and a change would arrive too late to count. A change is one
+conditional UPDATE (``WHERE status = 'planned'``), so it cannot slip in after the scheduler
+has taken the reminder.
+"""
+from __future__ import annotations
+
+import logging
+import unicodedata
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select, update
+
+from bot import clock, reminders
+from bot.api.common import community_or_404, get_or_404, local, plan_now, query_date, query_parameters, runtime, today
+from bot.api.communities import EventOut
+from bot.api.errors import ApiError
+from bot.api.routing import caller, route
+from bot.communities import Community
+from bot.members import known_communities
+from bot.models import Event, Member, OutboundMessage, Reminder
+
+log = logging.getLogger(__name__)
+
+PERSONAL_LINE_MAX = 300
+WHY_NOT = {
+    "queued": "it is being sent right now",
+    "sent": "it has been sent",
+    "skipped": "it is skipped; unskip it first",
+    "cancelled": "it was cancelled (the event was cancelled, or the member left or said STOP)",
+    "missed": "its moment passed before it could be sent",
+}
+
+
+class ReminderOut(BaseModel):
+    id: int
+    member_id: int
+    name: str | None
+    event_id: int
+    send_at: datetime = Field(description="Local time with its offset")
+    status: str = Field(description="planned, queued, sent, skipped, cancelled or missed")
+    personal_line: str | None
+    skipped_by: str | None = Field(description="The name of the token that skipped it")
+    opted_out: bool = Field(description="Said STOP: gets nothing, whatever the preview says")
+    preview: str | None = Field(
+        description="Exactly the text the young person gets (for a sent reminder: what was sent); "
+        "None if the community is no longer in the community files"
+    )
+
+
+class DayRemindersOut(BaseModel):
+    community: str
+    date: date
+    events: list[EventOut]
+    reminders: list[ReminderOut]
+
+
+class PersonalLine(BaseModel):
+    """Staff's own words under the community's text, as written. Empty or null removes it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: Annotated[str, Field(max_length=PERSONAL_LINE_MAX)] | None
+
+    @field_validator("text")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.replace("\r\n", "\n")
+        if any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in value):
+            raise ValueError("control characters cannot be sent; write plain text")
+        return value
+
+
+def _out(rt, reminder: Reminder, member: Member, event: Event, community: Community | None, sent_body: str | None = None) -> ReminderOut:
+    if sent_body is not None:
+        preview = sent_body
+    elif community is not None:
+        preview = reminders.render_reminder(rt, community, member, event, reminder.personal_line)
+    else:
+        preview = None
+    return ReminderOut(
+        id=reminder.id,
+        member_id=member.id,
+        name=member.contact.name,
+        event_id=event.id,
+        send_at=local(reminder.send_at, rt.settings.zone),
+        status=reminder.status,
+        personal_line=reminder.personal_line,
+        skipped_by=reminder.skipped_by,
+        opted_out=member.contact.opted_out_at is not None,
+        preview=preview,
+    )
+
+
+def _sent_bodies(session, rows: list[Reminder]) -> dict[int, str]:
+    ids = [r.outbound_message_id for r in rows if r.status == "sent" and r.outbound_message_id is not None]
+    if not ids:
+        return {}
+    return dict(session.execute(select(OutboundMessage.id, OutboundMessage.body).where(OutboundMessage.id.in_(ids))).all())
+
+
+@route(
+    "GET", "/communities/<slug>/reminders", requires="staff", summary="The reminders of a day (the morning screen)",
+    response=DayRemindersOut,
+)
+def community_reminders(slug: str):
+    """Query: `date`, a local date YYYY-MM-DD (default: today). Every reminder for the
+    community's events that day, by send time, with a preview of exactly what each young person
+    will get. Reminders are planned a few days ahead; a later date has none yet."""
+    community = community_or_404(slug)
+    rt = runtime()
+    zone = rt.settings.zone
+    day = query_date(query_parameters("date"), "date") or today(zone)
+    plan_now(rt)
+    with rt.db.session() as session:
+        events = session.scalars(
+            select(Event).where(Event.community == slug, Event.local_date == day).order_by(Event.starts_at)
+        ).all()
+        by_id = {event.id: event for event in events}
+        rows = session.execute(
+            select(Reminder, Member)
+            .join(Member, Member.id == Reminder.member_id)
+            .where(Reminder.event_id.in_(list(by_id)))
+            .order_by(Reminder.send_at, Reminder.id)
+        ).all()
+        sent = _sent_bodies(session, [reminder for reminder, _ in rows])
+        return DayRemindersOut(
+            community=slug,
+            date=day,
+            events=[EventOut.of(event, zone, community) for event in events],
+            reminders=[
+                _out(rt, reminder, member, by_id[reminder.event_id], community, sent.get(reminder.outbound_message_id))
+                for reminder, member in rows
+            ],
+        )
+
+
+def _conflict(reminder: Reminder, action: str, needed: str) -> ApiError:
+    why = WHY_NOT.get(reminder.status, f"its status is {reminder.status!r}")
+    return ApiError(409, f"reminder {reminder.id}: {action} only while it is {needed}; {why}")
+
+
+def _change(reminder_id: int, *, action: str, needed: str, values: dict, already: str | None = None, check=None) -> tuple[ReminderOut, bool]:
+    """Write ``values`` if the reminder's status is ``needed`` at the moment of writing (409 if not).
+
+    A reminder whose status is ``already`` is as asked (a repeated skip): nothing is written.
+    ``check(reminder, event, now)`` may refuse with an ApiError before anything is written.
+    Returns the reminder as it is now and whether it changed.
+    """
+    rt = runtime()
+    now = clock.now()
+    with rt.db.session() as session:
+        reminder = get_or_404(session, Reminder, reminder_id, "reminder")
+        event = session.get(Event, reminder.event_id)
+        member = session.get(Member, reminder.member_id)
+        changed = already is None or reminder.status != already
+        if changed:
+            if reminder.status != needed:
+                raise _conflict(reminder, action, needed)
+            if check is not None:
+                check(reminder, event, now)
+            written = session.execute(
+                update(Reminder)
+                .where(Reminder.id == reminder_id, Reminder.status == needed)
+                .values(**values, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            session.refresh(reminder)
+            if written.rowcount != 1:  # the scheduler took it between our read and our write
+                raise _conflict(reminder, action, needed)
+        community = known_communities(rt).get(event.community)
+        sent = _sent_bodies(session, [reminder]).get(reminder.outbound_message_id)
+        return _out(rt, reminder, member, event, community, sent), changed
+
+
+@route(
+    "PUT", "/reminders/<int:reminder_id>/personal-line", requires="staff", summary="Set or remove a reminder's personal line",
+    body=PersonalLine, response=ReminderOut,
+)
+def set_personal_line(reminder_id: int, body: PersonalLine):
+    """A line of staff's own words under the community's text, e.g. "Vi har fået nye højttalere. /Ali"
+    (at most 300 characters, sent exactly as written). An empty text or null removes it. Only
+    while the reminder is planned (409 otherwise)."""
+    text = (body.text or "").strip() or None
+    answer, _ = _change(reminder_id, action="a personal line can be set", needed="planned", values={"personal_line": text})
+    log.info("api: %s %s the personal line of reminder %s", caller().name, "set" if text else "removed", reminder_id)
+    return answer
+
+
+@route("POST", "/reminders/<int:reminder_id>/skip", requires="staff", summary="Do not send a reminder", response=ReminderOut)
+def skip_reminder(reminder_id: int):
+    """The young person does not get this reminder; the token's name is recorded as who decided.
+    Only a planned reminder can be skipped (skipping a skipped one changes nothing); 409 otherwise."""
+    answer, changed = _change(
+        reminder_id, action="a reminder can be skipped", needed="planned", already="skipped",
+        values={"status": "skipped", "skipped_by": caller().name},
+    )
+    if changed:
+        log.info("api: %s skipped reminder %s", caller().name, reminder_id)
+    return answer
+
+
+def _not_too_late(reminder: Reminder, event: Event, now: datetime) -> None:
+    if event.cancelled_at is not None:
+        raise ApiError(409, f"reminder {reminder.id}: the event is cancelled")
+    if now >= event.starts_at - reminders.LAST_CALL_BEFORE_START:
+        raise ApiError(409, f"reminder {reminder.id}: too late to send it, the event starts soon or has started")
+
+
+@route("POST", "/reminders/<int:reminder_id>/unskip", requires="staff", summary="Send a skipped reminder after all", response=ReminderOut)
+def unskip_reminder(reminder_id: int):
+    """A skipped reminder is planned again; if its time has passed it goes out at the next
+    scheduler pass (after quiet hours). Only a skipped reminder, and not later than 30 minutes
+    before the event starts (409 otherwise); unskipping a planned one changes nothing."""
+    answer, changed = _change(
+        reminder_id, action="a reminder can be unskipped", needed="skipped", already="planned",
+        values={"status": "planned", "skipped_by": None}, check=_not_too_late,
+    )
+    if changed:
+        log.info("api: %s unskipped reminder %s", caller().name, reminder_id)
+    return answer

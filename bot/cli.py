@@ -1,0 +1,217 @@
+"""The ``ungebot`` command (also available as ``flask --app app ...``)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from bot.config import ConfigError
+
+
+def _runtime():
+    from bot import logs
+    from bot.runtime import get_runtime
+
+    runtime = get_runtime()
+    logs.configure(runtime.settings.log_level)
+    return runtime
+
+
+def _require_current_schema(runtime) -> None:
+    from bot.migrate import is_current
+
+    if not is_current(runtime.settings.sqlalchemy_url):
+        raise click.ClickException("the database is not up to date: run `ungebot db upgrade`")
+
+
+@click.group()
+def cli() -> None:
+    """Ungebot: SMS and chat for young people, run by youth workers."""
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), help="Web port (default: PORT, or 5000)")
+@click.option("--chat/--no-chat", default=False, help="Talk to the bot in this terminal while it runs")
+@click.option("--phone", default="+4512345678", show_default=True, help="The phone number you chat as")
+def run(port: int | None, chat: bool, phone: str) -> None:
+    """Start web, worker and scheduler together (for a laptop). Ctrl-C stops all of it."""
+    from bot.runner import run_all
+
+    runtime = _runtime()
+    sys.exit(run_all(runtime, port or runtime.settings.port, chat=chat, phone=phone))
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: PORT, or 5000)")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+def web(port: int | None, host: str, workers: int) -> None:
+    """Serve the webhooks and API with gunicorn."""
+    from bot.gunicorn import serve
+
+    runtime = _runtime()
+    _require_current_schema(runtime)
+    if runtime.settings.case_private_key:
+        click.echo("warning: CASE_PRIVATE_KEY is set for the web process; only workers need it (docs/privacy.md)", err=True)
+    serve(host, port or runtime.settings.port, workers)
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty")
+def worker(burst: bool) -> None:
+    """Run an RQ worker that processes messages and sends replies."""
+    from bot.worker import run_worker
+
+    runtime = _runtime()
+    _require_current_schema(runtime)
+    run_worker(runtime, burst=burst)
+
+
+@cli.command()
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between passes")
+def scheduler(interval: float) -> None:
+    """Queue what the database says is due: held messages, retries, timeouts."""
+    from bot.scheduler import run_forever
+
+    runtime = _runtime()
+    _require_current_schema(runtime)
+    run_forever(runtime, interval)
+
+
+@cli.command()
+@click.option("--phone", default="+4512345678", show_default=True, help="The phone number you chat as")
+def chat(phone: str) -> None:
+    """Talk to the bot in this terminal, as a young person's phone would."""
+    from bot.chat import chat_loop
+
+    runtime = _runtime()
+    _require_current_schema(runtime)
+    sys.exit(chat_loop(runtime, phone))
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema."""
+    from bot.migrate import upgrade
+
+    runtime = _runtime()
+    upgrade(runtime.settings.sqlalchemy_url)
+    click.echo("database is up to date")
+
+
+@cli.group()
+def flows() -> None:
+    """Check, test and describe flow files."""
+
+
+def _flows_dir(directory: str | None) -> Path:
+    if directory:
+        return Path(directory)
+    from bot.config import load_settings
+
+    return Path(load_settings().flows_dir)
+
+
+@flows.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def flows_check(directory: str | None) -> None:
+    """Check every flow in DIRECTORY (default: FLOWS_DIR). Exit 1 on any error."""
+    from bot.flows.loader import load_flows
+
+    folder = _flows_dir(directory)
+    if not folder.is_dir():
+        raise click.ClickException(f"{folder}: no such folder")
+    result = load_flows(folder)
+    for problem in result.problems:
+        click.echo(str(problem), err=not problem.warning)
+    errors, warnings = len(result.errors), len(result.warnings)
+    if not result.files:
+        click.echo(f"{folder}: no flow files (*.yaml) found", err=True)
+        sys.exit(1)
+    summary = f"{len(result.files)} flow file(s), {errors} error(s), {warnings} warning(s)"
+    click.echo(summary, err=bool(errors))
+    sys.exit(1 if errors else 0)
+
+
+@flows.command("test")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option("--flows", "flows_directory", type=click.Path(file_okay=False), help="Flows to test (default: FLOWS_DIR)")
+def flows_test(directory: str | None, flows_directory: str | None) -> None:
+    """Run the conversation transcripts in DIRECTORY (default: FLOWS_DIR/tests)."""
+    from bot.transcripts import run_folder
+
+    flows_dir = _flows_dir(flows_directory)
+    folder = Path(directory) if directory else flows_dir / "tests"
+    if not folder.is_dir():
+        raise click.ClickException(f"{folder}: no such folder")
+    sys.exit(0 if run_folder(folder, flows_dir, echo=click.echo) else 1)
+
+
+@flows.command("schema")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of printing")
+def flows_schema(output: str | None) -> None:
+    """Print the JSON Schema of the flow format (for editors)."""
+    import json
+
+    from bot.flows.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.group()
+def cases() -> None:
+    """Anonymous counselling: keys and retention (see docs/privacy.md)."""
+
+
+@cases.command("keys")
+def cases_keys() -> None:
+    """Print a new set of keys for anonymous cases, as lines for the environment.
+
+    Give CASE_HASH_KEY and CASE_PUBLIC_KEY to every process; CASE_PRIVATE_KEY to the workers only.
+    """
+    from bot.cases.identity import new_key_set
+
+    for name, value in new_key_set().items():
+        click.echo(f"{name}={value}")
+
+
+@cases.command("purge")
+def cases_purge() -> None:
+    """Delete anonymous cases older than CASE_RETENTION_DAYS now (the scheduler does it every 10 minutes)."""
+    from bot import clock
+    from bot.cases.upkeep import purge
+
+    runtime = _runtime()
+    _require_current_schema(runtime)
+    deleted = purge(runtime, clock.now())
+    click.echo(f"{deleted} case(s) deleted")
+
+
+from bot.api.commands import members, tokens  # noqa: E402
+
+cli.add_command(tokens)
+cli.add_command(members)
+
+
+def main() -> None:
+    os.environ.setdefault("TZ", "UTC")
+    try:
+        cli(standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(f"ungebot: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""Configuration from the environment (12-factor).
+
+Every setting is read once, validated, and reported by its environment variable name when it is
+missing or wrong, so an operator sees one line that says what to fix.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path.cwd() / "instance"
+
+
+class ConfigError(Exception):
+    """Raised with one human-readable line naming the offending variable."""
+
+
+def _quiet_hours(value: str) -> tuple[time, time] | None:
+    value = value.strip()
+    if value.lower() == "off":
+        return None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", value)
+    if not match:
+        raise ValueError("must look like 21:00-08:00, or be 'off'")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid time range ({exc})") from None
+    if start == end:
+        raise ValueError("start and end are the same; use 'off' to disable quiet hours")
+    return start, end
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Copenhagen") from None
+    return value
+
+
+def _send_rate(value: object) -> float:
+    """Messages per second per sender; empty or 0 means no limit."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0.0
+    try:
+        rate = float(str(value).strip().removesuffix("/s"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number of messages per second (e.g. 1, 0.5 or 30; empty or 0 for no limit)") from None
+    if not math.isfinite(rate) or rate < 0:
+        raise ValueError(f"{value!r} must be 0 (no limit) or a positive number of messages per second")
+    if rate > 10_000:
+        raise ValueError(f"{value!r} is more than 10000 messages per second; leave it empty for no limit")
+    return rate
+
+
+def _case_key(value: str) -> str:
+    if not value:
+        return value
+    try:
+        raw = base64.urlsafe_b64decode(value.strip() + "=" * (-len(value.strip()) % 4))
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("must be 32 bytes in URL-safe base64; `ungebot cases keys` makes a set")
+    return value.strip()
+
+
+def _url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: str = ""
+    redis_url: str = "redis://localhost:6379/0"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_url: Annotated[str, AfterValidator(_url)] = "https://api.twilio.com"
+    public_base_url: Annotated[str, AfterValidator(lambda v: _url(v) if v else v)] = ""
+    flows_dir: Path = PROJECT_DIR / "flows"
+    timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Copenhagen"
+    quiet_hours: str = "21:00-08:00"
+    secret_key: str = ""
+    port: int = Field(default=5000, ge=1, le=65535)
+    log_level: str = "INFO"
+    queue_prefix: str = Field(default="ungebot", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    # Messages per second per sender (Twilio number or Messaging Service), shared by all workers;
+    # 0 (or empty) is no limit. Bulk messages wait for it; direct replies never do.
+    send_rate: Annotated[float, BeforeValidator(_send_rate)] = 0.0
+    # Anonymous cases (docs/privacy.md): the hash key recognises a sender, the public key seals
+    # their address, and only the sending worker holds the private key that opens it.
+    case_hash_key: Annotated[str, AfterValidator(_case_key)] = ""
+    case_public_key: Annotated[str, AfterValidator(_case_key)] = ""
+    case_private_key: Annotated[str, AfterValidator(_case_key)] = ""
+    case_retention_days: int = Field(default=90, ge=1, le=3650)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _check_quiet_hours(cls, value: str) -> str:
+        _quiet_hours(value)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value
+
+    @field_validator("twilio_account_sid", "twilio_messaging_service_sid")
+    @classmethod
+    def _check_sid(cls, value: str, info) -> str:
+        prefix = "AC" if info.field_name == "twilio_account_sid" else "MG"
+        if value and not re.fullmatch(rf"{prefix}[0-9a-fA-F]{{32}}", value):
+            raise ValueError(f"must be '{prefix}' followed by 32 hexadecimal characters")
+        return value
+
+    @field_validator("twilio_from_number")
+    @classmethod
+    def _check_from_number(cls, value: str) -> str:
+        if not value:
+            return value
+        from bot.phone import InvalidPhoneNumber, normalise_phone
+
+        try:
+            return normalise_phone(value)
+        except InvalidPhoneNumber as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not re.match(r"^(sqlite|postgres|postgresql)(\+\w+)?://", value):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if not re.match(r"^rediss?://|^unix://", value):
+            raise ValueError(f"{value!r} is not a redis:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _twilio_is_complete(self) -> "Settings":
+        if not self.twilio_account_sid:
+            return self
+        if not self.twilio_auth_token:
+            raise ValueError("TWILIO_AUTH_TOKEN: required when TWILIO_ACCOUNT_SID is set")
+        if not (self.twilio_from_number or self.twilio_messaging_service_sid):
+            raise ValueError(
+                "TWILIO_FROM_NUMBER: set it or TWILIO_MESSAGING_SERVICE_SID when TWILIO_ACCOUNT_SID is set"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _case_keys_are_complete(self) -> "Settings":
+        if (self.case_private_key or self.case_public_key) and not self.case_hash_key:
+            raise ValueError("CASE_HASH_KEY: required when CASE_PUBLIC_KEY or CASE_PRIVATE_KEY is set")
+        if self.case_hash_key and not (self.case_public_key or self.case_private_key):
+            raise ValueError("CASE_PUBLIC_KEY: required when CASE_HASH_KEY is set")
+        return self
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        return _quiet_hours(self.quiet_hours)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Heroku-style URLs name the old driver; SQLAlchemy 2 wants an explicit one.
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url[len("postgres://"):]
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            return url
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'ungebot.sqlite3'}"
+
+
+def load_settings(**overrides) -> Settings:
+    """Read settings, turning validation errors into one line that names the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        message = error["msg"].removeprefix("Value error, ")
+        if error["loc"]:
+            name = str(error["loc"][0]).upper()
+            raise ConfigError(f"{name}: {message}") from None
+        raise ConfigError(message) from None

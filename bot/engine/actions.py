@@ -1,0 +1,184 @@
+"""The engine's inputs and outputs: plain values, so the engine stays free of storage and sending."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ContactView:
+    name: str | None = None
+    language: str = "da"
+    fields: dict = field(default_factory=dict)
+    opted_out: bool = False
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a contact's conversation stands between two messages."""
+
+    flow: str
+    step: str
+    data: dict
+    timeout_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IncomingText:
+    text: str
+
+
+@dataclass(frozen=True)
+class TimedOut:
+    pass
+
+
+@dataclass(frozen=True)
+class BookedTime:
+    id: int
+    community: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class BookableCommunity:
+    slug: str
+    display_name: str
+    keyword: str  # what to text to join it
+    member: bool  # is the contact an active member
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """The edge's answer to a booking action (LookUpTimes, BookTime, CancelBooking): what
+    happened, and how things stand now, so the booking step can say it without a database."""
+
+    communities: tuple[BookableCommunity, ...]
+    community: str | None  # the one ``free`` is about (the contact's only bookable one, if not asked)
+    free: tuple[tuple[datetime, datetime], ...]  # its next free times (start, end), soonest first
+    bookings: tuple[BookedTime, ...]  # the contact's coming bookings, soonest first
+    # booked, moved, taken (every seat went just now), gone (no longer bookable), already
+    # (they have that time), cancelled, or None for a plain look-up
+    result: str | None = None
+    subject: BookedTime | None = None  # the booking that was made or cancelled
+
+
+Event = IncomingText | TimedOut | BookingFacts
+
+
+@dataclass(frozen=True)
+class SendText:
+    text: str
+    choices: tuple[str, ...] = ()
+    even_if_opted_out: bool = False
+
+
+@dataclass(frozen=True)
+class SaveField:
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class NotifyStaff:
+    text: str
+    to: tuple[str, ...] = ()
+    flow: str | None = None
+
+
+@dataclass(frozen=True)
+class OptOut:
+    pass
+
+
+@dataclass(frozen=True)
+class OptIn:
+    pass
+
+
+@dataclass(frozen=True)
+class JoinCommunity:
+    community: str
+
+
+@dataclass(frozen=True)
+class RecordAttendance:
+    event_id: int
+    reply: str
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A check-in word, or "jeg er her" to the day-of message: the edge finds the member's event
+    going on now, marks them as come and answers (or says when the next one is)."""
+
+
+@dataclass(frozen=True)
+class RecordMood:
+    """An answer to a mood check-in; ``said`` is read for words of danger, never stored."""
+
+    prompt_id: int
+    score: int
+    said: str
+
+
+@dataclass(frozen=True)
+class RecordMoodNote:
+    """What the young person told about how they are (kept for staff with the right role)."""
+
+    prompt_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class PauseCheckins:
+    until: datetime | None  # None: until FORTSÆT
+
+
+@dataclass(frozen=True)
+class ResumeCheckins:
+    pass
+
+
+@dataclass(frozen=True)
+class LookUpTimes:
+    """The contact's bookable communities, bookings and the next free times of ``community``
+    (None: their only bookable one). The edge answers with BookingFacts."""
+
+    community: str | None = None
+
+
+@dataclass(frozen=True)
+class BookTime:
+    """Book the time; the database decides whether a seat is still free. ``replacing``: a
+    booking to cancel once the new one is made (FLYT). The edge answers with BookingFacts."""
+
+    community: str
+    starts_at: datetime
+    replacing: int | None = None
+
+
+@dataclass(frozen=True)
+class CancelBooking:
+    booking_id: int
+
+
+BOOKING_ACTIONS = (LookUpTimes, BookTime, CancelBooking)
+
+
+Action = (
+    SendText | SaveField | NotifyStaff | OptOut | OptIn | JoinCommunity | RecordAttendance | CheckIn
+    | RecordMood | RecordMoodNote | PauseCheckins | ResumeCheckins | LookUpTimes | BookTime | CancelBooking
+)
+
+
+@dataclass
+class Outcome:
+    """The new state (None: no conversation), what to do, and how the previous conversation ended."""
+
+    state: State | None
+    actions: list[Action]
+    started_new: bool = False
+    end_reason: str | None = None

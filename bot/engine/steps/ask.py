@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot import channels, textmatch
+from bot.engine.durations import Duration
+from bot.engine.steps.base import Continue, End, Goto, StepBase, Text, Wait, register, text_in
+
+YES_KEYS = frozenset({"yes", "ja"})
+NO_KEYS = frozenset({"no", "nej"})
+BUILT_IN_LABELS = {
+    "yes": {"da": "Ja", "en": "Yes"},
+    "no": {"da": "Nej", "en": "No"},
+}
+# Two gentle re-asks; the third misunderstanding goes to a person instead of looping.
+MAX_MISSES = 2
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: Text | None = Field(default=None, description="How the answer is shown in a list of choices")
+    words: list[str] = Field(default_factory=list, description="Other words and emoji that mean this answer")
+    go: str | None = Field(default=None, description="The step to go to after this answer")
+
+
+def _builtin(key: str) -> str | None:
+    folded = textmatch.fold(key)
+    if folded in YES_KEYS:
+        return "yes"
+    if folded in NO_KEYS:
+        return "no"
+    return None
+
+
+@register("ask")
+class AskStep(StepBase):
+    """Ask a question and wait for the answer; branch on it, save it, or both.
+
+    Without ``answers`` any reply is accepted (free text). Answer names ``ja``/``yes`` and
+    ``nej``/``no`` understand Danish and English yes and no, with slang and emoji.
+    """
+
+    waits = True
+
+    ask: Text = Field(description="The question")
+    answers: dict[str, Answer | None] = Field(default_factory=dict, description="Answer name -> what it means")
+    save: str | None = Field(default=None, description="Save the answer (its name, or the free text) in this field")
+    timeout: Duration | None = Field(default=None, description="How long to wait for an answer")
+    on_timeout: str | None = Field(default=None, description="The step to go to when nobody answered in time")
+    other: str | None = Field(default=None, description="The step to go to when the answer is not understood")
+    skip_if_saved: bool = Field(default=False, description="Skip the question when the field in 'save' already has a value")
+    list_answers: bool | None = Field(
+        default=None,
+        description="Show the answers as a numbered list (default: yes, unless the answers are only yes/no)",
+    )
+
+    def _listed(self) -> bool:
+        if self.list_answers is not None:
+            return self.list_answers
+        return bool(self.answers) and not all(_builtin(key) for key in self.answers)
+
+    def _labels(self, language: str, render) -> list[str]:
+        labels = []
+        for key, answer in self.answers.items():
+            if answer and answer.label is not None:
+                labels.append(render(answer.label))
+            elif builtin := _builtin(key):
+                labels.append(BUILT_IN_LABELS[builtin].get(language) or BUILT_IN_LABELS[builtin]["da"])
+            else:
+                labels.append(key[:1].upper() + key[1:])
+        return labels
+
+    def _synonyms(self, key: str, answer: Answer | None) -> list[str]:
+        words = [key]
+        if answer:
+            if isinstance(answer.label, str):
+                words.append(answer.label)
+            elif answer.label is not None:
+                words.extend(text for _, text in answer.label.variants())
+            words.extend(answer.words)
+        if builtin := _builtin(key):
+            words.extend(textmatch.YES_NO[builtin])
+        return words
+
+    def _understand(self, text: str) -> str | None:
+        keys = list(self.answers)
+        options = [self._synonyms(key, self.answers[key]) for key in keys]
+        if self._listed():
+            index = textmatch.match_choice(text, options)
+            return None if index is None else keys[index]
+        return textmatch.classify(text, dict(zip(keys, options)))
+
+    def _put_question(self, ctx, prefix: str | None = None) -> None:
+        choices = self._labels(ctx.language, ctx.render) if self._listed() else None
+        ctx.say(self.ask, choices=choices, prefix=prefix)
+
+    def enter(self, ctx):
+        if self.skip_if_saved and self.save and ctx.saved(self.save):
+            return Continue()
+        ctx.data["misses"] = 0
+        self._put_question(ctx)
+        return Wait(self.timeout)
+
+    def resume(self, ctx, text):
+        if not self.answers:
+            if self.save:
+                ctx.save(self.save, text.strip())
+            return Continue()
+        key = self._understand(text)
+        if key is None:
+            if self.other:
+                return Goto(self.other)
+            ctx.data["misses"] = ctx.data.get("misses", 0) + 1
+            if ctx.data["misses"] > MAX_MISSES:
+                ctx.hand_to_staff()
+                return End()
+            self._put_question(ctx, prefix=ctx.system_text("not_understood"))
+            return Wait(self.timeout)
+        if self.save:
+            ctx.save(self.save, key)
+        answer = self.answers[key]
+        if answer and answer.go:
+            return Goto(answer.go)
+        return Continue()
+
+    def time_out(self, ctx):
+        return Goto(self.on_timeout) if self.on_timeout else End()
+
+    def step_references(self):
+        yield from super().step_references()
+        for key, answer in self.answers.items():
+            if answer and answer.go:
+                yield ("answers", key, "go"), answer.go
+        if self.other:
+            yield ("other",), self.other
+        if self.on_timeout:
+            yield ("on_timeout",), self.on_timeout
+
+    def sms_preview(self, where: tuple, language: str | None, source: str) -> str:
+        if where != ("ask",) or not self._listed():
+            return source
+        labels = self._labels(language or "da", lambda text: text_in(text, language or "da"))
+        return channels.render("sms", source, tuple(labels))
+
+    def texts(self):
+        yield ("ask",), self.ask
+        for key, answer in self.answers.items():
+            if answer and answer.label is not None:
+                yield ("answers", key, "label"), answer.label
+
+    def saved_fields(self):
+        return [self.save] if self.save else []

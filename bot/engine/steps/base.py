@@ -1,0 +1,139 @@
+"""What every step type shares, and the registry that finds a step type by its YAML key."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
+
+
+class LocalizedText(BaseModel):
+    """A message in Danish and, optionally, English. The contact's language picks one."""
+
+    model_config = ConfigDict(extra="forbid")
+    da: str = Field(description="Danish text (always required)")
+    en: str | None = Field(default=None, description="English text; Danish is used when missing")
+
+    def pick(self, language: str) -> str:
+        return (self.en if language == "en" else None) or self.da
+
+    def variants(self) -> Iterable[tuple[str, str]]:
+        yield "da", self.da
+        if self.en is not None:
+            yield "en", self.en
+
+
+Text = str | LocalizedText
+
+
+def text_in(text: Text, language: str) -> str:
+    """The variant for ``language`` (Danish when there is no English one)."""
+    return text if isinstance(text, str) else text.pick(language)
+
+
+def text_variants(text: Text) -> Iterable[tuple[str | None, str]]:
+    """(language key, string) pairs, for checking every variant of a text."""
+    if isinstance(text, str):
+        yield None, text
+    else:
+        yield from text.variants()
+
+
+@dataclass(frozen=True)
+class Goto:
+    step: str
+
+
+@dataclass(frozen=True)
+class StartFlow:
+    flow: str
+
+
+@dataclass(frozen=True)
+class Wait:
+    timeout: timedelta | None
+
+
+@dataclass(frozen=True)
+class Continue:
+    """Go on to the step named by ``go:``, or else the next step in the file."""
+
+
+@dataclass(frozen=True)
+class End:
+    pass
+
+
+Transition = Goto | StartFlow | Wait | Continue | End
+
+
+class StepBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type_key: ClassVar[str]
+    # Steps that wait for the young person; a cycle of steps without one would never stop.
+    waits: ClassVar[bool] = False
+    # Steps after which the flow does not go on to the next step by itself.
+    stops: ClassVar[bool] = False
+
+    go: str | None = Field(default=None, description="The step to go to next (default: the next step in the file)")
+
+    def enter(self, ctx: "Context") -> Transition:
+        raise NotImplementedError
+
+    def resume(self, ctx: "Context", text: str) -> Transition:
+        """Called with what the young person wrote while this step waits."""
+        raise NotImplementedError(f"a {self.type_key} step does not wait")
+
+    def time_out(self, ctx: "Context") -> Transition:
+        return End()
+
+    def claims(self, ctx: "Context", text: str) -> bool:
+        """Is ``text`` so clearly an answer to this step that it goes here before keywords are
+        tried? ("onsdag kl. 16" picks a time, though ONSDAG also joins a community.)"""
+        return False
+
+    def learn(self, ctx: "Context", facts) -> Transition | None:
+        """Called with the edge's answer to an action this step took (BookingFacts); None: the
+        step expected none, and nothing changes."""
+        return None
+
+    def step_references(self) -> Iterable[tuple[tuple, str]]:
+        """(where in the step, step name) for every step this one can lead to."""
+        if self.go is not None:
+            yield ("go",), self.go
+
+    def flow_references(self) -> Iterable[tuple[tuple, str]]:
+        return ()
+
+    def texts(self) -> Iterable[tuple[tuple, Text]]:
+        """(where in the step, text) for every text sent to the young person."""
+        return ()
+
+    def sms_preview(self, where: tuple, language: str | None, source: str) -> str:
+        """The text at ``where`` as an SMS would carry it (for the length check)."""
+        return source
+
+    def staff_texts(self) -> Iterable[tuple[tuple, Text]]:
+        return ()
+
+    def saved_fields(self) -> Iterable[str]:
+        return ()
+
+
+STEP_TYPES: dict[str, type[StepBase]] = {}
+
+S = TypeVar("S", bound=type[StepBase])
+
+
+def register(type_key: str) -> Callable[[S], S]:
+    def decorate(cls: S) -> S:
+        cls.type_key = type_key
+        STEP_TYPES[type_key] = cls
+        return cls
+
+    return decorate

@@ -1,0 +1,467 @@
+"""Read a folder of flow files and say, by file and line, everything that is wrong with them.
+
+Each file is checked on its own first (YAML, keys, types, templates, step references); then the
+set (flow references, keywords used twice). A file with errors is left out and the rest keep
+working; ``problems`` says why, in the ``path:line: message`` form editors understand.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot import yamlfile
+from pydantic import ValidationError
+
+from bot import sms_segments, textmatch
+from bot.engine.steps.base import STEP_TYPES, text_variants
+from bot.engine.templates import BUILT_IN_VARIABLES, TemplateSyntaxError, variables_used
+from bot.engine.texts import ALWAYS_ON_WORDS
+from bot.communities import CHECKIN_VARIABLES, REMINDER_VARIABLES, Community, CommunityFile, join_flow, reply_flow, reply_flow_name
+from bot.cases.counselling import CASE_TEXT_VARIABLES, DELETE_WORDS, OPEN_WORDS, AlertTexts, CaseTexts, Counselling, CounsellingFile
+from bot.flows.flowset import FlowSet
+from bot.mood.flows import mood_checkins_flows, mood_reply_flow, mood_reply_flow_name
+from bot.bookable import BOOKING_WORDS, booking_flows
+from bot.mood.settings import MOOD_VARIABLES, MoodCheckin, MoodFile
+from bot.flows.model import Flow
+
+MAX_SEGMENTS = 2
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
+
+
+@dataclass
+class LoadedFile:
+    name: str
+    path: Path
+    flow: Flow | None
+    root: yaml.Node | None
+    community: "Community | None" = None
+    counselling: "Counselling | None" = None
+    mood: "MoodCheckin | None" = None
+
+    @property
+    def valid(self) -> bool:
+        return any(part is not None for part in (self.flow, self.community, self.counselling, self.mood))
+
+
+@dataclass
+class LoadResult:
+    flowset: FlowSet
+    problems: list[Problem]
+    files: dict[str, LoadedFile]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if not p.warning]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.warning]
+
+
+def flow_files(directory: Path) -> list[Path]:
+    paths = [*Path(directory).glob("*.yaml"), *Path(directory).glob("*.yml")]
+    return sorted(p for p in paths if not p.name.startswith("."))
+
+
+def load_flows(directory: Path, fallback: dict[str, LoadedFile] | None = None) -> LoadResult:
+    """Load every ``*.yaml`` in ``directory``.
+
+    ``fallback`` holds the last good version of each file: a file that is broken now is replaced
+    by it, so an unfinished edit never takes down a flow that was working.
+    """
+    problems: list[Problem] = []
+    parsed = {}
+    for path in flow_files(directory):
+        loaded, file_problems = _load_file(path)
+        problems.extend(file_problems)
+        parsed[path.stem] = loaded
+    known_fields = FlowSet({n: f.flow for n, f in parsed.items() if f.flow is not None}).known_fields()
+    files: dict[str, LoadedFile] = {}
+    for name, loaded in parsed.items():
+        if loaded.valid:
+            if loaded.community is not None:
+                file_problems = _check_community(loaded.community, loaded.root, str(loaded.path), known_fields)
+            elif loaded.counselling is not None:
+                file_problems = _check_counselling(loaded.counselling, loaded.root, str(loaded.path))
+            elif loaded.mood is not None:
+                file_problems = _check_mood(loaded.mood, loaded.root, str(loaded.path), known_fields, set(parsed))
+            else:
+                file_problems = _check_flow(loaded.flow, loaded.root, str(loaded.path), known_fields)
+            problems.extend(file_problems)
+            if any(not p.warning for p in file_problems):
+                loaded = LoadedFile(loaded.name, loaded.path, None, loaded.root)
+        if not loaded.valid and fallback and name in fallback:
+            loaded = fallback[name]
+        files[name] = loaded
+    good = {name: f for name, f in files.items() if f.valid}
+    problems.extend(_check_set(good))
+    flows = {name: f.flow for name, f in good.items() if f.flow is not None}
+    communities = {name: f.community for name, f in good.items() if f.community is not None}
+    for slug, community in communities.items():
+        flows[slug] = join_flow(slug, community)
+        flows[reply_flow_name(slug)] = reply_flow(slug, community)
+    if any(community.bookable is not None for community in communities.values()):
+        problems.extend(_booking_words_taken(good))
+        flows.update(booking_flows())
+    _drop_broken_references(flows, good, problems)
+    counselling = next((f.counselling for f in good.values() if f.counselling is not None), None)
+    moods = {name: f.mood for name, f in good.items() if f.mood is not None}
+    for slug, mood in moods.items():
+        flows[mood_reply_flow_name(slug)] = mood_reply_flow(slug, mood)
+    if moods:
+        flows.update(mood_checkins_flows())
+    return LoadResult(FlowSet(flows, communities, counselling, moods), sorted(set(problems)), files)
+
+
+def _load_file(path: Path) -> tuple[LoadedFile, list[Problem]]:
+    shown = str(path)
+    empty = LoadedFile(path.stem, path, None, None)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return empty, [Problem(shown, 1, "the file is not UTF-8 text; save it as UTF-8")]
+    except OSError as exc:
+        return empty, [Problem(shown, 1, f"cannot read the file ({exc.strerror})")]
+    try:
+        root = yamlfile.compose(source)
+        data = yamlfile.load(source)
+    except yaml.MarkedYAMLError as exc:
+        return empty, [Problem(shown, *yaml_error_position(exc))]
+    except yaml.YAMLError as exc:
+        return empty, [Problem(shown, 1, f"YAML syntax: {exc}")]
+    if not isinstance(data, dict):
+        return empty, [Problem(shown, 1, "a flow file must be a mapping with 'steps:' (or 'community:', 'counselling:' or 'mood:')")]
+    duplicates = _duplicate_keys(root)
+    if duplicates:
+        return empty, [Problem(shown, line, f"'{key}' appears twice here; the second one would silently win") for line, key in duplicates]
+    try:
+        if "community" in data:
+            community = CommunityFile.model_validate(data).community
+            return LoadedFile(path.stem, path, None, root, community), []
+        if "mood" in data:
+            mood = MoodFile.model_validate(data).mood
+            return LoadedFile(path.stem, path, None, root, mood=mood), []
+        if "counselling" in data:
+            counselling = CounsellingFile.model_validate(data).counselling
+            return LoadedFile(path.stem, path, None, root, counselling=counselling), []
+        return LoadedFile(path.stem, path, Flow.model_validate(data), root), []
+    except ValidationError as exc:
+        return empty, [Problem(shown, _line(root, loc), msg) for loc, msg in _explain(exc, root)]
+
+
+def _duplicate_keys(node: yaml.Node | None) -> list[tuple[int, str]]:
+    found = []
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key, value in node.value:
+            if key.value in seen:
+                found.append((key.start_mark.line + 1, key.value))
+            seen.add(key.value)
+            found += _duplicate_keys(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found += _duplicate_keys(item)
+    return found
+
+
+def yaml_error_position(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """(line, message) for a YAML error, pointing where a person would look for it."""
+    problem = exc.problem or "not valid YAML"
+    mark = exc.problem_mark
+    if exc.context and exc.context_mark and ("end of stream" in problem or "<stream end>" in problem):
+        # An unclosed quote or bracket: the end of the file is not where the mistake is.
+        mark = exc.context_mark
+        opened = exc.context.removeprefix("while scanning ").removeprefix("while parsing ")
+        opened = {"a quoted scalar": "a quoted text", "a flow sequence": "a [ list", "a flow mapping": "a { mapping"}.get(opened, opened)
+        problem = f"{opened} is never closed"
+    return (mark.line + 1 if mark else 1), f"YAML syntax: {problem}"
+
+
+def _explain(exc: ValidationError, root: yaml.Node) -> list[tuple[tuple, str]]:
+    explained = []
+    for error in exc.errors():
+        loc = _strip_tags(error["loc"], root)
+        kind = error["type"]
+        where = loc[-1] if loc else ""
+        if kind == "extra_forbidden":
+            if where in STEP_TYPES:
+                message = f"a step does one thing: put '{where}' in a step of its own"
+            else:
+                message = f"unknown key '{where}'"
+        elif kind == "missing":
+            message = f"'{where}' is missing"
+        elif kind == "step_kind":
+            unknown = [str(key) for key in error["input"]] if isinstance(error["input"], dict) else []
+            hint = f" ('{unknown[0]}' is not one of them)" if len(unknown) == 1 else ""
+            message = f"step '{where}' does nothing: give it one of " + ", ".join(STEP_TYPES) + hint
+        elif kind in {"string_type", "dict_type", "list_type", "bool_type", "model_type"}:
+            message = f"'{where}': {error['msg'].lower()}"
+        else:
+            message = f"'{where}': {error['msg'].removeprefix('Value error, ')}" if where else error["msg"]
+        explained.append((loc, message))
+    return explained
+
+
+def _strip_tags(loc: tuple, root: yaml.Node | None) -> tuple:
+    """Drop pydantic's union tags (step kind, 'str' vs model) from an error location.
+
+    A part that is not a key or index in the YAML at that point is a tag, except the last one,
+    which may name a key that is missing.
+    """
+    cleaned = []
+    node = root
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if index == 2 and loc[0] == "steps" and part in STEP_TYPES:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            child = next((value for key, value in node.value if key.value == str(part)), None)
+            if child is None and not last:
+                continue
+            node = child
+        elif isinstance(node, yaml.SequenceNode):
+            if not isinstance(part, int):
+                continue
+            node = node.value[part] if part < len(node.value) else None
+        elif isinstance(part, str) and (part in {"str", "int", "bool", "date"} or "[" in part or part[:1].isupper()):
+            continue
+        cleaned.append(part)
+    return tuple(cleaned)
+
+
+def _line(root: yaml.Node | None, loc: tuple) -> int:
+    node = root
+    line = (node.start_mark.line + 1) if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    line = key.start_mark.line + 1
+                    node = value
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _check_flow(flow: Flow, root: yaml.Node, shown: str, known_fields: set[str]) -> list[Problem]:
+    problems = []
+    for name, step in flow.steps.items():
+        for where, target in step.step_references():
+            if target not in flow.steps:
+                problems.append(Problem(shown, _line(root, ("steps", name, *where)), f"step '{target}' does not exist in this flow"))
+    loop = _loop_without_waiting(flow)
+    if loop:
+        problems.append(Problem(shown, _line(root, ("steps", loop[0])), "steps " + " → ".join(loop) + " go round in a loop without waiting for an answer"))
+    for keyword, _ in flow.keywords():
+        folded = textmatch.fold(keyword)
+        if not folded:
+            problems.append(Problem(shown, _line(root, ("triggers",)), f"keyword {keyword!r} has no letters"))
+        elif any(textmatch.fold(word) == folded for word in ALWAYS_ON_WORDS):
+            problems.append(Problem(shown, _line(root, ("triggers",)), f"keyword {keyword!r} is reserved for opt-out (STOP/START)"))
+    return problems + _check_texts(flow, root, shown, known_fields)
+
+
+def _loop_without_waiting(flow: Flow) -> list[str] | None:
+    """A cycle of steps none of which waits would run forever: find one, if any."""
+
+    def successor(name: str) -> str | None:
+        step = flow.steps[name]
+        if step.waits:
+            return None
+        if step.go is not None:
+            return step.go if step.go in flow.steps else None
+        return None if step.stops else flow.step_after(name)
+
+    for start in flow.steps:
+        path, current = [], start
+        while current is not None and current not in path:
+            path.append(current)
+            current = successor(current)
+        if current == start:
+            return path + [start]
+    return None
+
+
+def _check_texts(flow: Flow, root: yaml.Node, shown: str, known_fields: set[str]) -> list[Problem]:
+    problems = []
+    for name, step in flow.steps.items():
+        for where, text in [*step.texts(), *step.staff_texts()]:
+            for language, source in text_variants(text):
+                loc = ("steps", name, *where, *([language] if language else []))
+                problems.extend(_check_template(source, shown, _line(root, loc), known_fields))
+        for where, text in step.texts():
+            for language, source in text_variants(text):
+                loc = ("steps", name, *where, *([language] if language else []))
+                problems.extend(_sms_warnings(step.sms_preview(where, language, source), shown, _line(root, loc)))
+    return problems
+
+
+def _check_template(source: str, shown: str, line: int, known: set[str]) -> list[Problem]:
+    try:
+        used = variables_used(source)
+    except TemplateSyntaxError as exc:
+        return [Problem(shown, line, f"template: {exc.message}")]
+    return [
+        Problem(shown, line, f"template uses unknown field '{variable}' (declare it under 'fields:' or save it in a step)")
+        for variable in sorted(used - BUILT_IN_VARIABLES - known)
+    ]
+
+
+def _check_community(community: Community, root: yaml.Node, shown: str, known_fields: set[str]) -> list[Problem]:
+    problems = []
+    for keyword, _ in community.keywords():
+        if any(textmatch.fold(word) == textmatch.fold(keyword) for word in ALWAYS_ON_WORDS):
+            problems.append(Problem(shown, _line(root, ("community", "keyword")), f"keyword {keyword!r} is reserved for opt-out (STOP/START)"))
+    for where, source in community.lock_screen_texts():
+        line = _line(root, ("community", *where))
+        words = community.sensitive_words_in(source)
+        if words:
+            problems.append(Problem(shown, line, f"'{words[0]}' could show on a lock screen and out someone: use a discreet word, or add it to allow_words"))
+        if where[0] != "display_name":
+            variables = CHECKIN_VARIABLES if where[0] == "checkin" else REMINDER_VARIABLES
+            problems.extend(_check_template(source, shown, line, known_fields | variables))
+            problems.extend(_sms_warnings(source, shown, line))
+    return problems
+
+
+def _check_counselling(counselling: Counselling, root: yaml.Node, shown: str) -> list[Problem]:
+    problems = []
+    texts = [(("texts", name), getattr(counselling.texts, name)) for name in CaseTexts.model_fields if name != "urgent_choices"]
+    for where, text in texts:
+        for language, source in text_variants(text):
+            line = _line(root, ("counselling", *where, *([language] if language else [])))
+            problems.extend(_check_template(source, shown, line, CASE_TEXT_VARIABLES))
+    for name in AlertTexts.model_fields:
+        problems.extend(_check_template(getattr(counselling.alerts, name), shown, _line(root, ("counselling", "alerts", name)), CASE_TEXT_VARIABLES))
+    return problems
+
+
+def _check_mood(mood: MoodCheckin, root: yaml.Node, shown: str, known_fields: set[str], files: set[str]) -> list[Problem]:
+    problems = []
+    for index, slug in enumerate(mood.members_of):
+        if slug not in files:
+            problems.append(Problem(shown, _line(root, ("mood", "members_of", index)), f"community '{slug}' does not exist (its file name without .yaml)"))
+    named = [(("ask_again",), mood.ask_again), (("thanks",), mood.thanks), (("alert", "tell"), mood.alert.tell)]
+    if mood.question is not None:
+        named.append((("question",), mood.question))
+    if mood.follow_up is not None:
+        named.append((("follow_up",), mood.follow_up))
+    for where, text in named:
+        for language, source in text_variants(text):
+            line = _line(root, ("mood", *where, *([language] if language else [])))
+            problems.extend(_check_template(source, shown, line, known_fields | MOOD_VARIABLES))
+            problems.extend(_sms_warnings(source, shown, line))
+    problems.extend(_check_template(mood.alert.staff_text, shown, _line(root, ("mood", "alert", "staff_text")), known_fields | MOOD_VARIABLES))
+    return problems
+
+
+def _sms_warnings(source: str, shown: str, line: int) -> list[Problem]:
+    warnings = []
+    odd = sms_segments.non_gsm7_characters(source)
+    if odd:
+        shown_chars = " ".join(odd[:5])
+        warnings.append(Problem(shown, line, f"{shown_chars} makes this a Unicode SMS: 70 characters per SMS instead of 160", True))
+    segments = sms_segments.segment_count(source)
+    if segments > MAX_SEGMENTS:
+        warnings.append(Problem(shown, line, f"this text needs {segments} SMS (at most {MAX_SEGMENTS} is kind to the reader and the budget)", True))
+    for url in sms_segments.find_urls(source):
+        warnings.append(Problem(shown, line, f"link {url} in an SMS: Danish operators may filter messages with unregistered links", True))
+    return warnings
+
+
+def _check_set(good: dict[str, LoadedFile]) -> list[Problem]:
+    problems = []
+    seen: dict[str, tuple[str, str]] = {}
+    counselling_files = [name for name, loaded in good.items() if loaded.counselling is not None]
+    for name in counselling_files[1:]:
+        problems.append(Problem(str(good[name].path), 1, f"only one counselling file can be used; '{counselling_files[0]}' is"))
+    case_words = {textmatch.fold(word) for word in [*OPEN_WORDS, *DELETE_WORDS]} if counselling_files else set()
+    for name, loaded in good.items():
+        source = loaded.community or loaded.flow
+        if source is None:
+            continue
+        for keyword, _ in source.keywords():
+            if textmatch.fold(keyword) in case_words:
+                line = _line(loaded.root, ("community", "keyword") if loaded.community else ("triggers",))
+                problems.append(Problem(str(loaded.path), line, f"keyword {keyword!r} opens or deletes an anonymous case; choose another"))
+            folded = " ".join(textmatch.tokens(keyword))
+            line = _line(loaded.root, ("community", "keyword") if loaded.community else ("triggers",))
+            if folded in seen and seen[folded][0] != name:
+                other, other_word = seen[folded]
+                problems.append(Problem(str(loaded.path), line, f"keyword {keyword!r} is also used in {other}.yaml ({other_word!r})"))
+            seen.setdefault(folded, (name, keyword))
+    problems.extend(_similar_keywords(good, seen))
+    catch_alls = [name for name, loaded in good.items() if loaded.flow is not None and loaded.flow.catch_all]
+    for name in catch_alls[1:]:
+        loaded = good[name]
+        problems.append(Problem(str(loaded.path), _line(loaded.root, ("catch_all",)), f"only one flow can catch all messages; '{catch_alls[0]}' already does"))
+    return problems
+
+
+def _similar_keywords(good: dict[str, LoadedFile], seen: dict[str, tuple[str, str]]) -> list[Problem]:
+    """Keywords of different files that one typo apart could start the wrong conversation."""
+    problems = []
+    words = sorted(seen.items())
+    for index, (folded, (name, keyword)) in enumerate(words):
+        for other_folded, (other, other_word) in words[index + 1:]:
+            if other == name or " " in folded or " " in other_folded:
+                continue
+            if textmatch.matches_keyword(other_word, keyword) or textmatch.matches_keyword(keyword, other_word):
+                loaded = good[other]
+                line = _line(loaded.root, ("community", "keyword") if loaded.community else ("triggers",))
+                problems.append(
+                    Problem(str(loaded.path), line, f"keyword {other_word!r} is one typo from {keyword!r} in {name}.yaml: a typo could start the wrong one", True)
+                )
+    return problems
+
+
+def _drop_broken_references(flows: dict[str, Flow], good: dict[str, LoadedFile], problems: list[Problem]) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for name in list(flows):
+            loaded = good.get(name)
+            if loaded is None or loaded.flow is None:
+                continue
+            for step_name, step in flows[name].steps.items():
+                for where, target in step.flow_references():
+                    if target not in flows:
+                        problems.append(Problem(str(loaded.path), _line(loaded.root, ("steps", step_name, *where)), f"flow '{target}' does not exist or has errors"))
+                        flows.pop(name, None)
+                        changed = True
+                        break
+                if name not in flows:
+                    break
+
+
+def _booking_words_taken(good: dict[str, LoadedFile]) -> list[Problem]:
+    """BOOK, AFLYS and FLYT belong to bookable times once a community has them."""
+    reserved = {textmatch.fold(word): word for words in BOOKING_WORDS.values() for word in words}
+    problems = []
+    for loaded in good.values():
+        source = loaded.community or loaded.flow
+        if source is None:
+            continue
+        for keyword, _ in source.keywords():
+            if textmatch.fold(keyword) in reserved:
+                line = _line(loaded.root, ("community", "keyword") if loaded.community else ("triggers",))
+                problems.append(Problem(str(loaded.path), line, f"keyword {keyword!r} books, cancels or moves a bookable time; choose another"))
+    return problems

@@ -1,0 +1,82 @@
+"""Recording what a young person sent: durably, once, before anything else happens."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot import clock
+from bot.cases import intake
+from bot.contacts import contact_for
+from bot.models import InboundMessage
+from bot.runtime import INBOUND, Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Received:
+    message_id: int | None
+    contact_id: int | None  # None: the message belongs to an anonymous case
+    duplicate: bool
+
+
+def receive(
+    runtime: Runtime,
+    *,
+    channel: str,
+    scheme: str,
+    address: str,
+    body: str,
+    provider_id: str,
+    to_address: str | None = None,
+) -> Received:
+    """Store the message (once per provider id) and queue its processing.
+
+    An anonymous case's message is stored with its case instead, and no contact is made for it.
+    """
+    taken = intake.take(runtime, channel=channel, address=address, body=body, provider_id=provider_id)
+    if taken is not None:
+        return Received(None, None, taken.duplicate)
+    now = clock.now()
+    with runtime.db.session() as session:
+        existing = session.scalars(
+            select(InboundMessage).where(InboundMessage.channel == channel, InboundMessage.provider_id == provider_id)
+        ).first()
+        if existing is not None:
+            return Received(existing.id, existing.contact_id, duplicate=True)
+        contact = contact_for(session, scheme, address, now)
+        message = InboundMessage(
+            contact_id=contact.id,
+            channel=channel,
+            provider_id=provider_id,
+            to_address=to_address,
+            body=body,
+            received_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(message)
+                session.flush()
+        except IntegrityError:
+            # The same delivery arrived at another web process at the same instant.
+            return Received(None, contact.id, duplicate=True)
+        contact.last_inbound_at = now
+        contact.last_channel = channel
+        received = Received(message.id, contact.id, duplicate=False)
+    enqueue_processing(runtime, received.contact_id)
+    log.info("inbound message %s recorded for contact %s on %s", received.message_id, received.contact_id, channel)
+    return received
+
+
+def enqueue_processing(runtime: Runtime, contact_id: int) -> bool:
+    try:
+        runtime.queue(INBOUND).enqueue("bot.processing.process_contact", contact_id, job_timeout=60)
+        return True
+    except RedisError as exc:
+        # The message is safe in the database; the scheduler's next pass queues it again.
+        log.warning("could not queue processing for contact %s (%s)", contact_id, type(exc).__name__)
+        return False

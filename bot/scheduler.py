@@ -1,0 +1,178 @@
+"""The scheduler: the database says what is due, this process hands it to RQ.
+
+Nothing waits in Redis for long, so a Redis restart or flush loses no message: every pass looks
+again at what the database says is due and queues it. Each pass costs in proportion to what is
+due now, not to what is stored (indexes on the due times).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from redis.exceptions import RedisError
+from sqlalchemy import or_, select, update
+
+from bot import attendance, clock, reminders
+from bot.cases import upkeep as cases
+from bot.inbound import enqueue_processing
+from bot.mood import planning as mood
+from bot.models import Conversation, InboundMessage, OutboundMessage
+from bot.outbox import enqueue_sends
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+# A queued job that has not run by then was lost (Redis flushed, worker gone): queue it again.
+REQUEUE_AFTER = timedelta(minutes=2)
+# Inbound messages are queued at once by the webhook; this only catches the ones Redis lost.
+ORPHAN_AFTER = timedelta(seconds=30)
+# Longer than any provider call can take: the worker died while it was sending.
+STALE_SENDING_AFTER = timedelta(minutes=10)
+
+
+# Events and reminders are planned again this often, and at once when a flow file changes.
+PLAN_EVERY_SECONDS = 300
+# Anonymous cases past their retention period are deleted this often.
+PURGE_EVERY_SECONDS = 600
+
+
+@dataclass
+class PassResult:
+    sends: int = 0
+    contacts: int = 0
+    unknown: int = 0
+    reminders: int = 0
+    mood: int = 0
+    cases: int = 0
+    case_alerts: int = 0
+
+
+class Scheduler:
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self._recently_queued: dict[int, float] = {}
+        self._planned_for = None
+        self._planned_at = 0.0
+        self._recently_queued_cases: dict[int, float] = {}
+        self._purged_at = -PURGE_EVERY_SECONDS
+
+    def run_pass(self) -> PassResult:
+        now = clock.now()
+        result = PassResult()
+        self._plan_if_due(now)
+        result.reminders = reminders.queue_due(self.runtime, now)
+        result.mood = mood.send_due(self.runtime, now)
+        result.sends = self._queue_due_sends(now)
+        result.contacts = self._queue_due_contacts(now)
+        result.unknown = self._give_up_on_stale_sends(now)
+        result.cases = cases.requeue_lost(self.runtime, now, self._recently_queued_cases, time.monotonic())
+        result.case_alerts = cases.alert_waiting(self.runtime, now)
+        if time.monotonic() - self._purged_at >= PURGE_EVERY_SECONDS:
+            cases.purge(self.runtime, now)
+            self._purged_at = time.monotonic()
+        return result
+
+    def _plan_if_due(self, now) -> None:
+        flows = self.runtime.flows.current()
+        if flows is self._planned_for and time.monotonic() - self._planned_at < PLAN_EVERY_SECONDS:
+            return
+        reminders.plan(self.runtime, now)
+        mood.plan(self.runtime, now)
+        attendance.follow_up(self.runtime, flows.communities, now)
+        self._planned_for, self._planned_at = flows, time.monotonic()
+
+    def _queue_due_sends(self, now) -> int:
+        with self.runtime.db.session() as session:
+            rows = session.execute(
+                select(OutboundMessage.id, OutboundMessage.kind)
+                .where(
+                    OutboundMessage.status == "pending",
+                    OutboundMessage.send_after <= now,
+                    or_(OutboundMessage.enqueued_at.is_(None), OutboundMessage.enqueued_at <= now - REQUEUE_AFTER),
+                )
+                .order_by(OutboundMessage.send_after)
+                .limit(BATCH)
+            ).all()
+            if rows:
+                session.execute(
+                    update(OutboundMessage).where(OutboundMessage.id.in_([r.id for r in rows])).values(enqueued_at=now)
+                )
+        enqueue_sends(self.runtime, [(r.id, r.kind) for r in rows])
+        return len(rows)
+
+    def _queue_due_contacts(self, now) -> int:
+        with self.runtime.db.session() as session:
+            due_conversations = session.scalars(
+                select(Conversation.contact_id)
+                .where(Conversation.ended_at.is_(None), Conversation.timeout_at <= now)
+                .union(
+                    select(Conversation.contact_id).where(Conversation.ended_at.is_(None), Conversation.expires_at <= now),
+                    select(InboundMessage.contact_id).where(
+                        InboundMessage.processed_at.is_(None), InboundMessage.received_at <= now - ORPHAN_AFTER
+                    ),
+                )
+                .limit(BATCH)
+            ).all()
+        moment = time.monotonic()
+        self._recently_queued = {c: t for c, t in self._recently_queued.items() if moment - t < ORPHAN_AFTER.total_seconds()}
+        queued = 0
+        for contact_id in due_conversations:
+            if contact_id in self._recently_queued:
+                continue
+            if enqueue_processing(self.runtime, contact_id):
+                self._recently_queued[contact_id] = moment
+                queued += 1
+        return queued
+
+    def _give_up_on_stale_sends(self, now) -> int:
+        with self.runtime.db.session() as session:
+            stale = session.scalars(
+                select(OutboundMessage.id)
+                .where(OutboundMessage.status == "submitting", OutboundMessage.sending_started_at <= now - STALE_SENDING_AFTER)
+                .limit(BATCH)
+            ).all()
+            if stale:
+                session.execute(
+                    update(OutboundMessage)
+                    .where(OutboundMessage.id.in_(stale))
+                    .values(status="unknown", error_code="worker_lost", updated_at=now)
+                )
+        for message_id in stale:
+            log.error("outbound message %s: the worker died while sending; marked unknown, not resent", message_id)
+        return len(stale)
+
+
+def run_forever(runtime: Runtime, interval: float = 1.0) -> None:
+    """Run passes until SIGTERM/SIGINT. Several schedulers may run; one holds the lock at a time."""
+    stopping = False
+
+    def stop(_signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    scheduler = Scheduler(runtime)
+    log.info("scheduler started (one pass every %.1f s)", interval)
+    while not stopping:
+        started = time.monotonic()
+        try:
+            # Several schedulers may run for safety; one pass at a time is enough.
+            lock = runtime.redis.lock(f"{runtime.queue_prefix}:scheduler", timeout=max(5, int(interval * 5)))
+            if lock.acquire(blocking=False):
+                try:
+                    result = scheduler.run_pass()
+                finally:
+                    lock.release()
+                if result.sends or result.contacts or result.unknown:
+                    log.info("scheduler pass: %d sends, %d contacts queued, %d marked unknown", result.sends, result.contacts, result.unknown)
+        except RedisError as exc:
+            log.warning("scheduler: Redis unavailable (%s); trying again", type(exc).__name__)
+        except Exception:
+            log.exception("scheduler pass failed; trying again")
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+    log.info("scheduler stopped")

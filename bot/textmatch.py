@@ -1,0 +1,611 @@
+"""Understanding what a young person typed: trigger keywords, yes/no and numbered choices.
+
+Everything is compared in a folded form (``fold``). Case, accents and punctuation go,
+because the phone keyboard, autocorrect and a hurry decide those, not the person.
+Danish letters are spelled out instead of stripped (æ -> ae, ø -> oe, å -> aa), which is
+how Danes write on a keyboard without them: "RAAD" and "RÅD" both become "raad", whereas
+stripping would make "råd" into "rad" and "hjælp" into "hjlp". Emoji stay, one token each,
+without skin tone or presentation selectors: 👍🏽 is an answer in itself.
+
+Typos are forgiven in proportion to the word: words shorter than 4 letters must be exact
+("ja"/"jo"/"nu" are all real words one letter apart), 4-7 letters may have one slip and 8+
+letters two, where a slip is a missing, extra, wrong or swapped pair of letters (optimal
+string alignment distance). Numbers are never "typos". A letter held down ("jaaaa",
+"neeej") counts as the word itself. Opt-out words get no tolerance (``is_exactly``): a
+false STOP silences a young person, a missed one only costs a re-send.
+
+``find_phrase`` looks for words of danger anywhere in a message, with the same tolerance;
+a phrase word ending in "*" is a stem ("selvmord*" also finds "selvmordstanker"), and a
+negation never hides a hit: a false alarm costs a look, a missed one can cost a life.
+
+Yes is guarded: a message with a negation in it ("ikke", "not", "nej" ...) never counts as
+yes, because a wrong yes ("ok ... ikke rigtig") is far worse than asking again.
+
+``classify_mood`` reads an answer to "Hvordan har du det i dag? 1-5" as a score: a number
+beats words, words beat emoji, two different answers or a "not" in front of a good word
+make it unclear (None), so the young person is asked again rather than misread as fine.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+__all__ = [
+    "MOOD",
+    "YES_NO",
+    "classify",
+    "classify_mood",
+    "edit_distance",
+    "find_phrase",
+    "fold",
+    "is_exactly",
+    "match_choice",
+    "matches_keyword",
+    "tokens",
+]
+
+# Phrases are written the way people type them; they are folded when used. New categories
+# ("late", "unsure") can be added as further keys; the longest matching phrase wins, so
+# "kommer lidt senere" under "late" would beat "kommer" under "yes" without other changes.
+YES_NO: dict[str, list[str]] = {
+    "yes": [
+        "ja", "jaa", "jaaa", "ja tak", "ja gerne", "ja da", "jada", "jaja", "jah",
+        "jep", "jeps", "jepper", "jeb", "jo", "jow", "jo da", "joda",
+        "yes", "yess", "yes tak", "yeah", "yea", "ye", "yep", "yup", "y",
+        "sure", "of course", "ofc",
+        "ok", "okay", "okey", "oki", "okie", "okidoki", "k", "kk",
+        "fint", "fint nok", "det er fint", "fedt",
+        "klart", "helt klart", "klart nok",
+        "selvfølgelig", "selvfølge", "selvf",
+        "sikkert", "helt sikkert",
+        "gerne", "meget gerne",
+        "det gør jeg", "det vil jeg", "det kan jeg", "det kan jeg godt",
+        "kan", "kan godt", "jeg kan", "jeg kan godt",
+        "kommer", "jeg kommer", "jeg er der", "på vej", "er på vej", "jeg er på vej",
+        "deal", "aftale", "det er en aftale", "ingen problem", "intet problem",
+        "👍", "✅", "☑️", "✔️", "👌", "🙌", "🤙", "🤝", "💯", "🆗", "😀", "😃", "😄", "😁", "😊", "🙂",
+    ],
+    "no": [
+        "nej", "neej", "nejj", "nej tak", "nej nej", "nej desværre",
+        "næ", "næh", "nææ", "nix", "nope", "nah", "no", "no thanks", "n",
+        "kan ikke", "kan ikke i dag", "kan ikke idag", "jeg kan ikke", "det kan jeg ikke",
+        "ikke i dag", "ikke idag", "ikke nu",
+        "kommer ikke", "jeg kommer ikke", "det gør jeg ikke", "det vil jeg ikke",
+        "gider ikke", "orker ikke", "har ikke tid", "jeg har ikke tid",
+        "desværre", "desværre ikke", "desværre nej",
+        "syg", "er syg", "jeg er syg", "sick",
+        "cant", "can't", "cannot", "not today",
+        "👎", "❌", "🙅", "🚫",
+    ],
+}
+
+# Any of these in a message rules out yes, wherever they stand ("jeg kommer ikke 👍").
+# Replies to a day-of reminder. "kommer lidt senere" must beat "kommer" (longest phrase wins),
+# and a negation anywhere keeps a message from counting as a yes.
+ATTENDANCE: dict[str, list[str]] = {
+    "arrived": [
+        "er her", "jeg er her", "nu er jeg her", "så er jeg her", "er kommet", "jeg er kommet", "er ankommet",
+        "tjek ind", "tjekker ind", "står udenfor", "i'm here", "im here", "i am here", "here now", "📍",
+    ],
+    "late": [
+        "kommer lidt senere", "kommer senere", "lidt senere", "senere", "kommer lidt sent", "kommer for sent",
+        "bliver lidt sent", "bliver sent", "bliver forsinket", "er forsinket", "forsinket", "lidt forsinket",
+        "running late", "a bit late", "late", "later", "i'll be late", "⏰", "🏃",
+    ],
+    "unsure": [
+        "måske", "maybe", "ved ikke", "ved det ikke", "det ved jeg ikke", "ikke sikker", "ved ikke endnu",
+        "vi ser", "vi får se", "tja", "not sure", "dunno", "idk", "🤷", "🤔",
+    ],
+    "confirmed": YES_NO["yes"] + ["vi ses", "ses", "ses i aften", "glæder mig", "see you", "be there", "i'll be there"],
+    "declined": YES_NO["no"] + ["ikke denne gang", "kan desværre ikke", "bliver hjemme", "ikke i aften", "not tonight"],
+}
+_MINUTES_LATE = re.compile(r"\b(?:om\s+)?\d{1,3}\s*(?:min|minutter|minutes|mins|m)\b")
+
+
+def classify_attendance(text: str) -> str | None:
+    """arrived, confirmed, declined, late or unsure for a reply to a reminder; None when unclear."""
+    if _MINUTES_LATE.search(fold(text)):
+        return "late"
+    return classify(text, ATTENDANCE)
+
+
+_NEGATIONS = frozenset({
+    "ikke", "ik", "ikk", "nej", "nae", "naeh", "nix", "aldrig",
+    "not", "no", "never", "nope", "nah", "cant", "cannot", "dont", "wont",
+})
+# These open with a negation but mean "fine by me"; the guard forbids calling them yes,
+# so they must not be read as no either: better to ask again.
+_NOT_A_NO = ("no problem", "no problemo", "no prob", "no stress", "no worries", "no biggie")
+# "nr 2", "nummer 2": people copy the way a numbered list is written.
+_NUMBER_WORDS = frozenset({"nr", "nummer", "number"})
+
+_DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
+# Dropped rather than turned into a space, so "don't" stays one word.
+_APOSTROPHES = frozenset("'`´‘’ʼ")
+_SKIN_TONES = range(0x1F3FB, 0x1F400)
+_REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)
+_HELD_KEY = re.compile(r"(.)\1{2,}")
+
+
+def _is_emoji_char(ch: str) -> bool:
+    # Latin-1 symbols (° © ®) are typography, not something a person answers with.
+    return ord(ch) > 0xFF and unicodedata.category(ch) == "So"
+
+
+def fold(text: str) -> str:
+    """The comparable form of ``text``: "Hjælp!! 👍🏽" -> "hjaelp 👍"."""
+    # Compose first so a decomposed "å" (as some phones and macOS send it) is spelled out
+    # as "aa" instead of losing its ring; the K also makes full-width "Ｊａ" plain "Ja".
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_DANISH)
+    words: list[str] = []
+    word: list[str] = []
+
+    def end_word() -> None:
+        if word:
+            words.append("".join(word))
+            word.clear()
+
+    for ch in unicodedata.normalize("NFKD", text).translate(_DANISH):
+        category = unicodedata.category(ch)
+        if category[0] in "LN" and ch not in _APOSTROPHES:
+            word.append(ch)
+        elif ch in _APOSTROPHES or category in ("Mn", "Me", "Cf") or ord(ch) in _SKIN_TONES:
+            # Accents, variation selectors, keycap rings, zero-width joiners and skin tones
+            # change how a thing looks, not what it says. A joiner needs no space: every
+            # emoji becomes its own token anyway.
+            continue
+        elif _is_emoji_char(ch):
+            end_word()
+            previous = words[-1] if words else ""
+            if ord(ch) in _REGIONAL_INDICATORS and len(previous) == 1 and ord(previous) in _REGIONAL_INDICATORS:
+                words[-1] = previous + ch  # two regional indicators are one flag
+            else:
+                words.append(ch)
+        else:
+            end_word()
+    end_word()
+    return " ".join(words)
+
+
+def tokens(text: str) -> list[str]:
+    return fold(text).split()
+
+
+@lru_cache(maxsize=4096)
+def _phrase(text: str) -> tuple[str, ...]:
+    # Lexicons and keywords are compared against every message; fold them once.
+    return tuple(tokens(text))
+
+
+def _is_emoji(token: str) -> bool:
+    return _is_emoji_char(token[0])
+
+
+def _is_word(token: str) -> bool:
+    return not _is_emoji(token)
+
+
+def edit_distance(a: str, b: str, limit: int | None = None) -> int:
+    """Damerau-Levenshtein distance, optimal string alignment variant ("hjelp"/"hjaelp" = 1).
+
+    With a ``limit``, any distance above it may come back as ``limit + 1``: the work stops
+    as soon as the strings are known to be further apart than that.
+    """
+    if a == b:
+        return 0
+    if not a or not b:
+        return len(a) or len(b)
+    before_previous: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before_previous[j - 2] + 1)
+        if limit is not None and min(current) > limit and min(previous) >= limit:
+            # Every later cell builds on one of these two rows plus at least one slip.
+            return limit + 1
+        before_previous, previous = previous, current
+    return previous[-1]
+
+
+@lru_cache(maxsize=4096)
+def _allowed_slips(wanted: str) -> int:
+    if any(ch.isdigit() for ch in wanted):
+        return 0
+    if len(wanted) < 4:
+        return 0
+    return 1 if len(wanted) < 8 else 2
+
+
+def _distance(said: str, wanted: str) -> int | None:
+    """How many slips turn ``said`` into ``wanted``, or None when too many to be a typo."""
+    if said == wanted:
+        return 0
+    if _is_emoji(said) or _is_emoji(wanted):
+        return None
+    if said.isalpha() and _HELD_KEY.sub(r"\1", said) == wanted:
+        return 0
+    allowed = _allowed_slips(wanted)
+    if allowed == 0 or abs(len(said) - len(wanted)) > allowed:
+        return None
+    distance = edit_distance(said, wanted, allowed)
+    return distance if distance <= allowed else None
+
+
+_STEM = "*"
+
+
+def _slips(said: str, wanted: str) -> int | None:
+    """``_distance``, except that a ``wanted`` word ending in "*" is a stem.
+
+    A stem fits a word that begins with it ("selvmord*": "selvmordstanker"), and its
+    beginning may have the slips the stem alone would be allowed ("selvmorstanker").
+    ``fold`` never leaves a "*", so words from ``_phrase`` are never stems.
+    """
+    if not wanted.endswith(_STEM):
+        return _distance(said, wanted)
+    stem = wanted[:-1]
+    whole = _distance(said, stem)
+    if whole is not None or len(said) <= len(stem):
+        return whole
+    allowed = _allowed_slips(stem)
+    # A slip may add or drop a letter, so the stem can end a little before or after.
+    ends = range(len(stem) - allowed, min(len(stem) + allowed, len(said)) + 1)
+    fits = [slips for end in ends if (slips := _distance(said[:end], stem)) is not None]
+    return min(fits, default=None)
+
+
+def _joined(wanted: tuple[str, ...]) -> str:
+    """The phrase written without spaces, still a stem when its last word is one."""
+    return "".join(token.removesuffix(_STEM) for token in wanted) + (_STEM if wanted[-1].endswith(_STEM) else "")
+
+
+def _match_at(said: list[str], start: int, wanted: tuple[str, ...]) -> tuple[int, int] | None:
+    """(slips, tokens used) when ``wanted`` starts at ``said[start]``, else None."""
+    if not wanted or start >= len(said):
+        return None
+    if start + len(wanted) <= len(said):
+        total = 0
+        for got, want in zip(said[start:], wanted):
+            slips = _slips(got, want)
+            if slips is None:
+                break
+            total += slips
+        else:
+            return total, len(wanted)
+    if len(wanted) > 1 and all(_is_word(token) for token in wanted):
+        # "tjekind", "nejtak": the space is the first thing a thumb leaves out.
+        slips = _slips(said[start], _joined(wanted))
+        if slips is not None:
+            return slips, 1
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _pattern(text: str) -> tuple[str, ...]:
+    """Folded phrase words, a stem keeping its "*": "Selvmord* tanker" -> ("selvmord*", "tanker")."""
+    words: list[str] = []
+    for chunk in text.split():
+        folded = list(_phrase(chunk))
+        if folded and chunk.endswith(_STEM) and _is_word(folded[-1]):
+            folded[-1] += _STEM
+        words.extend(folded)
+    return tuple(words)
+
+
+def _occurs(said: list[str], wanted: tuple[str, ...]) -> bool:
+    """Does ``wanted`` stand anywhere in the message, typos and stems forgiven?"""
+    joined = _joined(wanted) if all(_is_word(token) for token in wanted) else None
+    for start in range(len(said)):
+        if _match_at(said, start, wanted) is not None:
+            return True
+        if joined is None:
+            continue
+        # "kill my self", "selv mord": a space too many, the other way round from "killmyself".
+        # Exact only: with slips too, "selv mod" and "hit some" would raise the alarm.
+        for end in range(start + 2, min(len(said), start + len(wanted) + 1) + 1):
+            if _slips("".join(said[start:end]), joined) == 0:
+                return True
+    return False
+
+
+def find_phrase(text: str, phrases: Iterable[str]) -> str | None:
+    """The phrase from ``phrases`` found anywhere in the message, as written in the list, or None.
+
+    Each word may have its usual slips, a word ending in "*" is a stem, and negations are
+    ignored ("jeg vil ikke begå selvmord" still finds "selvmord"): for words of danger a
+    false alarm is far better than a miss. When several fit, the one with the most words
+    wins, then the longest, then the one listed first.
+    """
+    said = tokens(text)
+    if not said:
+        return None
+    best: str | None = None
+    best_rank: tuple[int, int] | None = None
+    for phrase in phrases:
+        wanted = _pattern(phrase)
+        if not wanted:
+            continue
+        rank = (len(wanted), len(_joined(wanted).removesuffix(_STEM)))
+        if best_rank is not None and rank <= best_rank:
+            continue  # could not win even if it fits; saves the search
+        if _occurs(said, wanted):
+            best, best_rank = phrase, rank
+    return best
+
+
+def _first_word(said: list[str]) -> int | None:
+    return next((i for i, token in enumerate(said) if _is_word(token)), None)
+
+
+def matches_keyword(text: str, keyword: str) -> bool:
+    """Does the message start with the trigger ``keyword`` (typos forgiven, more may follow)?"""
+    wanted = _phrase(keyword)
+    if not wanted:
+        return False
+    said = tokens(text)
+    start = 0
+    if _is_word(wanted[0]):
+        # "🙏 hjælp": an emoji in front is decoration, not a different request.
+        first = _first_word(said)
+        if first is None:
+            return False
+        start = first
+    return _match_at(said, start, wanted) is not None
+
+
+def is_exactly(text: str, keyword: str) -> bool:
+    """Is the whole message ``keyword`` and nothing more (case, accents, punctuation and emoji aside)?"""
+    wanted = _phrase(keyword)
+    said = tokens(text)
+    wanted_words = [token for token in wanted if _is_word(token)]
+    if wanted_words:
+        return [token for token in said if _is_word(token)] == wanted_words
+    return bool(wanted) and said == list(wanted)
+
+
+_YES_PHRASES = frozenset(_phrase(phrase) for phrase in YES_NO["yes"])
+_NO_PHRASES = frozenset(_phrase(phrase) for phrase in YES_NO["no"])
+_NOT_A_NO_PHRASES = tuple(_phrase(phrase) for phrase in _NOT_A_NO)
+
+
+def _is_negation(token: str) -> bool:
+    return token in _NEGATIONS or _HELD_KEY.sub(r"\1", token) in _NEGATIONS
+
+
+def _candidates(said: list[str], groups: list[tuple[str, list[str]]]) -> list[tuple[tuple[int, int, int], int]]:
+    """Every (rank, group index) whose phrase fits the message; higher rank is a better fit.
+
+    Rank: more phrase words, then fewer slips, then earlier in the message.
+    """
+    first = _first_word(said)
+    starts = {0} if first is None else {0, first}
+    negated = any(_is_negation(token) for token in said if _is_word(token))
+    not_a_no = any(_match_at(said, 0, idiom) is not None for idiom in _NOT_A_NO_PHRASES)
+    found = []
+    for index, (name, phrases) in enumerate(groups):
+        yes_group = fold(name) in ("yes", "ja")
+        for phrase in phrases:
+            wanted = _phrase(phrase)
+            if not wanted:
+                continue
+            if negated and (yes_group or wanted in _YES_PHRASES):
+                continue
+            if not_a_no and wanted in _NO_PHRASES:
+                continue
+            for start in starts:
+                hit = _match_at(said, start, wanted)
+                if hit is not None:
+                    found.append(((len(wanted), -hit[0], -start), index))
+            if all(_is_emoji(token) for token in wanted):
+                # "haha 👍": an emoji answer counts wherever it stands.
+                for start in range(len(said) - len(wanted) + 1):
+                    if tuple(said[start:start + len(wanted)]) == wanted:
+                        found.append(((len(wanted), 0, -start), index))
+    return found
+
+
+def classify(text: str, lexicon: dict[str, list[str]]) -> str | None:
+    """The ``lexicon`` category the message opens with ("ja tak, vi ses" -> "yes"), or None.
+
+    The longest matching phrase wins ("kan ikke" beats "kan"); then the fewest typos, then
+    the phrase earliest in the message, then the category listed first.
+    """
+    said = tokens(text)
+    if not said:
+        return None
+    names = list(lexicon)
+    found = _candidates(said, [(name, lexicon[name]) for name in names])
+    if not found:
+        return None
+    _, index = max(found, key=lambda item: (item[0], -item[1]))
+    return names[index]
+
+
+def _number_choice(said: list[str], count: int) -> int | None:
+    first = _first_word(said)
+    if first is None:
+        return None
+    token = said[first]
+    if token in _NUMBER_WORDS and first + 1 < len(said):
+        token = said[first + 1]
+    elif token.startswith("nr") and token[2:].isdigit():
+        token = token[2:]  # "nr.2" folds to "nr 2", but "nr2" is one word
+    if token.isdigit() and 1 <= int(token) <= count:
+        return int(token) - 1
+    return None
+
+
+def match_choice(text: str, options: list[list[str]]) -> int | None:
+    """Which option (0-based) the message picks: by its number ("2", "2.", "nr 2") or its words.
+
+    None when nothing fits, or when two options fit equally well.
+    """
+    said = tokens(text)
+    if not said or not options:
+        return None
+    number = _number_choice(said, len(options))
+    if number is not None:
+        return number
+    # Name each option after itself so a "ja"/"yes" option is not treated as the built-in yes.
+    found = _candidates(said, [(f"option {i}", words) for i, words in enumerate(options)])
+    if not found:
+        return None
+    best = max(rank for rank, _ in found)
+    picked = {index for rank, index in found if rank == best}
+    return picked.pop() if len(picked) == 1 else None
+
+
+# Answers to "Hvordan har du det i dag? 1-5", by score: 1 is very bad, 5 very good. The keys
+# are strings so the lexicon also works with ``classify``; none is "yes", so its guard stays out.
+# A negated phrase is listed where it lands ("ikke godt" is 2, "ikke så dårligt" 3): the longest
+# phrase wins, so it beats the word it contains. Words that could be a mood but are mostly
+# something else are left out on purpose: "glad" is one slip from "gad" ("jeg gad ikke ..."),
+# "fedt" from "fest", "nede" is also "down in town", and a bare "lort"/"shit" is a curse.
+MOOD: dict[str, list[str]] = {
+    "1": [
+        "rigtig dårligt", "rigtig skidt", "rigtig træls", "meget dårligt", "meget skidt",
+        "mega dårligt", "mega skidt", "mega træls", "super dårligt", "super skidt", "super træls",
+        "pisse dårligt", "pisse skidt", "pisse træls", "vildt dårligt", "vildt skidt",
+        "virkelig dårligt", "virkelig skidt", "helt elendigt", "slet ikke godt", "slet ikke godt overhovedet",
+        "elendigt", "forfærdeligt", "frygteligt", "horribelt", "håbløst",
+        "lorte dag", "noget lort", "bare lort", "skod", "skod dag", "møg dag", "ad helvede til",
+        "terrible", "awful", "horrible", "miserable", "really bad", "very bad", "so bad", "super bad",
+        "the worst", "worst day", "worst day ever", "like shit", "shitty", "really not good", "not good at all",
+        "😞", "😢", "😭", "💔",
+    ],
+    "2": [
+        "dårligt", "skidt", "træls", "nedtrykt", "trist", "ked af det", "lidt ked af det",
+        "lidt dårligt", "lidt skidt", "lidt træls", "lidt nede", "ret dårligt", "ret skidt",
+        "ikke godt", "ikke så godt", "ikke særlig godt", "ikke rigtig godt", "ikke helt godt",
+        "ikke fint", "ikke så fint", "ikke ok", "ikke okay", "ikke det bedste", "ikke glad", "ikke så glad",
+        "kunne være bedre",
+        "bad", "sad", "down", "unhappy", "pretty bad", "not good", "not great", "not so good", "not too good",
+        "not very good", "not well", "not ok", "not okay", "not fine", "not the best", "not happy",
+        "not feeling good", "dont feel good", "could be better",
+        "🙁", "😕", "😔", "☹️", "😟",
+    ],
+    "3": [
+        "ok", "okay", "okey", "oki", "ok ish", "okay ish", "fint nok", "ok nok",
+        "middel", "middelmådigt", "sådan", "sådan da", "sådan lidt", "sådan sådan", "både og",
+        "både godt og skidt", "midt imellem", "mellem", "nogenlunde", "jævnt", "halvgodt", "op og ned",
+        "ikke dårligt", "ikke så dårligt", "ikke særlig dårligt", "ikke skidt", "ikke så skidt",
+        "ikke så slemt", "ikke så værst", "ikke noget særligt", "intet særligt", "ikke super",
+        "ikke super godt", "ikke fantastisk", "kunne være værre",
+        "meh", "mæh", "so so", "soso", "fine", "fine ish", "alright", "all right", "average",
+        "not bad", "not too bad", "not to bad", "not so bad", "not that bad", "nothing special",
+        "could be worse", "in between", "up and down", "ups and downs",
+        "😐", "😶", "🤷",
+    ],
+    "4": [
+        "godt", "god", "fint", "fin", "ret godt", "ret fint", "helt fint", "ikke værst",
+        "kan ikke klage",
+        "good", "pretty good", "quite good", "nice", "happy", "doing well", "pretty well", "cant complain",
+        "🙂", "😊", "👍",
+    ],
+    "5": [
+        "rigtig godt", "rigtig fint", "rigtig glad", "meget godt", "mega godt", "mega fint", "mega glad",
+        "super", "super godt", "super fint", "super glad", "pisse godt", "vildt godt", "helt vildt godt",
+        "virkelig godt", "sindssygt godt", "skide godt", "fantastisk", "helt fantastisk", "perfekt",
+        "strålende", "fremragende", "bedste dag",
+        "great", "amazing", "really good", "very good", "so good", "super good", "awesome", "perfect",
+        "fantastic", "excellent", "wonderful", "the best", "best day", "gr8",
+        "😄", "😀", "😁", "😃", "🥳", "😍", "🤩", "🥰", "❤️",
+    ],
+}
+
+# "4/5" and "2 ud af 5" name the scale, not a second answer. The slash goes before folding,
+# which would turn it into a space ("4 5", two numbers).
+_SLASH_FIVE = re.compile(r"(?<!\d)(\d)\s*/\s*5(?!\d)")
+_OUT_OF_FIVE = re.compile(r"\b(?:ud af|af|out of|of)\s+5\b")
+# "4", "nr4", "en 2'er" ("2er" once the apostrophe goes), "3ish".
+_SCORE = re.compile(r"(?:nr|nummer|number)?(\d+)(?:er|ern|eren|ere|ish)?")
+_SCORE_NOUNS = {"ener": 1, "toer": 2, "treer": 3, "firer": 4, "femmer": 5}
+# Only a whole message: "en lorte dag", "to", "fire" (English) are words far more often.
+_SPELLED_SCORES = {
+    "en": 1, "et": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+}
+# Short words get no slips, so the ways a thumb writes these two are spelled out: "ik godt",
+# "ikke sa godt" (å typed as a), "ikke sååå godt" (a held key leaves "sa" too).
+_MOOD_SPELLINGS = {"ik": "ikke", "sa": "saa"}
+# Negations that say "not" about what follows. "nej", "no", "nah" are left out: "nej, det går
+# fint" and "nah I'm good" answer something else ("are you sad?") and then say how it is.
+_MOOD_NEGATIONS = (_NEGATIONS - {"nej", "nae", "naeh", "nix", "no", "nope", "nah"}) | {
+    "isnt", "arent", "aint", "doesnt", "didnt", "havent", "hasnt", "wasnt", "werent",
+}
+
+
+def _mood_number(text: str) -> int | None | bool:
+    """The score written as a number; None when none is; False when numbers there don't make one score."""
+    said = tokens(_SLASH_FIVE.sub(r"\1 ", unicodedata.normalize("NFKC", text)))
+    words = [token for token in said if _is_word(token)]
+    if len(words) == 1 and words[0] in _SPELLED_SCORES:
+        return _SPELLED_SCORES[words[0]]
+    found: set[int] = set()
+    for token in _OUT_OF_FIVE.sub(" ", " ".join(words)).split():
+        if (number := _SCORE.fullmatch(token)) is not None:
+            found.add(int(number.group(1)))
+        elif token in _SCORE_NOUNS:
+            found.add(_SCORE_NOUNS[token])
+    if not found:
+        return None
+    if len(found) == 1 and 1 <= (score := found.pop()) <= 5:
+        return score
+    return False  # "3 eller 4", "6", "0", "kl 10": ask again
+
+
+def _mood_words(said: list[str]) -> int | None:
+    """The score the message's words, or else its emoji, say; None when unclear."""
+    best: tuple[bool, int, int] | None = None
+    winners: list[tuple[int, int]] = []  # (score, start) of every match as good as the best
+    for name, phrases in MOOD.items():
+        for phrase in phrases:
+            wanted = _phrase(phrase)
+            if not wanted:
+                continue
+            for start in range(len(said)):
+                hit = _match_at(said, start, wanted)
+                if hit is None:
+                    continue
+                slips, used = hit
+                if slips and any(token in _SPELLED_SCORES for token in said[start:start + used]):
+                    continue  # "fire" is 4, not a slip of "fine"; numbers are never typos
+                # Words over emoji ("dårligt 🙂" is a polite smile), then more words, then fewer slips.
+                rank = (_is_word(wanted[0]), len(wanted), -slips)
+                if best is None or rank > best:
+                    best, winners = rank, []
+                if rank == best:
+                    winners.append((int(name), start))
+    scores = {score for score, _ in winners}
+    if len(scores) != 1:
+        return None  # nothing fits, or "ok, skidt": two answers as good as each other
+    score = scores.pop()
+    if score >= 3 and any(
+        _HELD_KEY.sub(r"\1", token) in _MOOD_NEGATIONS for _, start in winners for token in said[:start]
+    ):
+        return None  # "har ikke haft det godt": a "not" no phrase took in is never read as fine
+    return score
+
+
+def classify_mood(text: str) -> int | None:
+    """How the young person says they are, 1 (very bad) to 5 (very good); None when unclear.
+
+    A number anywhere decides ("jeg vil sige 4", "4/5", "en 2'er", "2, men det er fint" is 2);
+    a number word only as the whole message ("fire"); two different numbers ("3 eller 4") or one
+    off the scale ("0", "6") are unclear. Without a number, the words decide the way ``classify``
+    does, longest phrase first, but anywhere in the message ("i dag har jeg det rigtig godt"),
+    and a negation of its own makes the phrase ("ikke godt" is 2, "not bad" 3). Emoji count
+    wherever they stand, but only when no words fit. ``classify`` itself is not used: it reads
+    only how a message opens, and its yes-guard would drop "ok", "fint" and 🙂 after any "ikke".
+    """
+    number = _mood_number(text)
+    if number is not None:
+        return number or None
+    said = [_MOOD_SPELLINGS.get(_HELD_KEY.sub(r"\1", token), token) for token in tokens(text)]
+    return _mood_words(said) if said else None

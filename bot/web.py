@@ -1,0 +1,70 @@
+"""The Flask app factory: one blueprint per channel, configuration from the environment."""
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, jsonify
+from flask_wtf.csrf import CSRFProtect
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from bot.config import INSTANCE_DIR
+from bot.runtime import Runtime, get_runtime
+
+MAX_REQUEST_BYTES = 64 * 1024
+log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+
+
+def create_app(runtime: Runtime | None = None) -> Flask:
+    runtime = runtime or get_runtime()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=runtime.settings.secret_key or _local_secret_key(),
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        JSON_AS_ASCII=False,
+    )
+    app.extensions["ungebot"] = runtime
+    csrf.init_app(app)
+
+    from handlers.health import blueprint as health
+    from handlers.twilio import blueprint as twilio
+
+    app.register_blueprint(health)
+    app.register_blueprint(twilio)
+    csrf.exempt(twilio)
+
+    from bot.api.routes import blueprint as api
+
+    app.register_blueprint(api)
+    csrf.exempt(api)  # bearer tokens, not cookies: a browser cannot be tricked into sending one
+
+    from bot.cli import cli
+
+    for command in cli.commands.values():
+        app.cli.add_command(command)
+
+    @app.errorhandler(HTTPException)
+    def plain_http_error(error: HTTPException):
+        return jsonify(error=error.name, detail=error.description), error.code
+
+    @app.errorhandler(SQLAlchemyError)
+    @app.errorhandler(RedisError)
+    def backend_unavailable(error: Exception):
+        # Twilio and Meta retry a 503; the message is not lost, only delayed.
+        log.error("request failed, %s unavailable: %s", "database" if isinstance(error, SQLAlchemyError) else "Redis", type(error).__name__)
+        return jsonify(error="Service Unavailable", detail="try again shortly"), 503
+
+    return app
+
+
+def _local_secret_key() -> str:
+    """A key kept in instance/ for a laptop; servers set SECRET_KEY so all processes share one."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

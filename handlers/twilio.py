@@ -1,0 +1,96 @@
+"""Twilio's SMS webhooks: turn a signed request into one channel-neutral inbound message.
+
+The signature is checked before anything is read or stored; the reply goes out later from a
+worker, so the webhook only records and answers with empty TwiML.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import clock, delivery
+from bot.inbound import receive
+from bot.metrics import WEBHOOK_REQUESTS
+from bot.phone import InvalidPhoneNumber, normalise_phone
+
+blueprint = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
+log = logging.getLogger(__name__)
+
+MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+MAX_BODY_CHARS = 1600
+
+
+def _signed_url() -> str:
+    """The URL Twilio called: behind a proxy that is PUBLIC_BASE_URL, not what Flask sees."""
+    base = current_app.extensions["ungebot"].settings.public_base_url
+    if not base:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return base + request.path + (f"?{query}" if query else "")
+
+
+@blueprint.before_request
+def verify_signature():
+    token = current_app.extensions["ungebot"].settings.twilio_auth_token
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token:
+        log.warning("Twilio webhook refused: TWILIO_AUTH_TOKEN is not configured")
+        WEBHOOK_REQUESTS.labels("twilio", "not_configured").inc()
+        abort(403, "Twilio is not configured")
+    if not signature or not RequestValidator(token).validate(_signed_url(), request.form, signature):
+        log.warning("Twilio webhook refused: missing or invalid signature on %s", request.path)
+        WEBHOOK_REQUESTS.labels("twilio", "bad_signature").inc()
+        abort(403, "invalid signature")
+
+
+def _required(name: str) -> str:
+    value = request.form.get(name)
+    if value is None:
+        abort(400, f"{name} is missing")
+    return value
+
+
+@blueprint.post("/sms")
+def incoming_sms():
+    sid = _required("MessageSid")
+    if not MESSAGE_SID.match(sid):
+        abort(400, "MessageSid is not a Twilio message sid")
+    try:
+        sender = normalise_phone(_required("From"))
+    except InvalidPhoneNumber:
+        abort(400, "From is not a phone number")
+    body = request.form.get("Body", "")
+    if len(body) > MAX_BODY_CHARS:
+        abort(413, "Body is too long")
+    received = receive(
+        current_app.extensions["ungebot"],
+        channel="sms",
+        scheme="tel",
+        address=sender,
+        body=body,
+        provider_id=sid,
+        to_address=request.form.get("To"),
+    )
+    WEBHOOK_REQUESTS.labels("twilio", "duplicate" if received.duplicate else "accepted").inc()
+    return Response(str(MessagingResponse()), mimetype="text/xml")
+
+
+@blueprint.post("/status")
+def status_callback():
+    sid = _required("MessageSid")
+    status = _required("MessageStatus").strip().lower()
+    if not MESSAGE_SID.match(sid):
+        abort(400, "MessageSid is not a Twilio message sid")
+    if status not in delivery.TWILIO_STATUSES:
+        abort(400, "MessageStatus is not a Twilio message status")
+    error_code = request.form.get("ErrorCode") or None
+    if error_code is not None and not error_code.isdigit():
+        abort(400, "ErrorCode is not a number")
+    runtime = current_app.extensions["ungebot"]
+    with runtime.db.session() as session:
+        delivery.record_report(session, sid, status, error_code, clock.now())
+    return Response(status=204)

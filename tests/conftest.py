@@ -1,0 +1,138 @@
+"""Test fixtures: a real Redis and real databases (SQLite and PostgreSQL), a Twilio stand-in.
+
+Every test that takes ``runtime`` runs once per database in UNGEBOT_TEST_DATABASES
+(default: sqlite,postgresql). PostgreSQL tests use a database of their own, made and dropped here.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from sqlalchemy import create_engine, text
+
+from bot import clock
+from bot.config import load_settings
+from bot.db import dispose_all
+from bot.migrate import upgrade
+from bot.models import Base
+from bot.runtime import Runtime, set_runtime
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHIPPED_FLOWS = PROJECT / "flows"
+REDIS_URL = os.environ.get("UNGEBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+POSTGRES_ADMIN_URL = os.environ.get("UNGEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+DATABASES = os.environ.get("UNGEBOT_TEST_DATABASES", "sqlite,postgresql").split(",")
+
+ACCOUNT_SID = "AC" + "0" * 31 + "1"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+FROM_NUMBER = "+4570000001"
+PUBLIC_BASE_URL = "https://ungebot.example.dk"
+
+
+@pytest.fixture(scope="session")
+def redis_connection():
+    connection = Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except Exception as exc:  # noqa: BLE001
+        pytest.exit(f"Redis must run at {REDIS_URL} for the tests ({exc}); .ci/run starts one", returncode=3)
+    return connection
+
+
+@pytest.fixture(scope="session")
+def postgresql_url():
+    name = f"ungebot_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        pytest.exit(f"PostgreSQL must run at {POSTGRES_ADMIN_URL} for the tests ({exc}); .ci/run starts one", returncode=3)
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    dispose_all()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ungebot.sqlite3'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request):
+    url = request.getfixturevalue(f"{request.param}_url")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+    return url
+
+
+def make_settings(database_url: str, **overrides):
+    values = dict(
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        flows_dir=SHIPPED_FLOWS,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from_number=FROM_NUMBER,
+        public_base_url=PUBLIC_BASE_URL,
+        secret_key="test-secret",
+        quiet_hours="21:00-08:00",
+    )
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture(scope="session")
+def twilio_standin():
+    from support.twilio_standin import TwilioStandin
+
+    with TwilioStandin(ACCOUNT_SID, AUTH_TOKEN) as standin:
+        yield standin
+
+
+@pytest.fixture
+def twilio(twilio_standin):
+    """Twilio's REST API, as a local server that checks every request against Twilio's OpenAPI spec."""
+    twilio_standin.reset()
+    yield twilio_standin
+    assert twilio_standin.violations == [], "requests that break Twilio's API spec"
+
+
+@pytest.fixture
+def runtime_factory(database_url, redis_connection, twilio_standin):
+    made = []
+
+    def make(**overrides) -> Runtime:
+        overrides.setdefault("twilio_api_url", twilio_standin.url)
+        runtime = Runtime(make_settings(database_url, **overrides), queue_prefix=f"ungebot-test-{uuid.uuid4().hex[:8]}")
+        set_runtime(runtime)
+        made.append(runtime)
+        return runtime
+
+    yield make
+    set_runtime(None)
+    clock.reset()
+    for runtime in made:
+        for queue in runtime.queues:
+            queue.delete(delete_jobs=True)
+
+
+@pytest.fixture
+def runtime(runtime_factory) -> Runtime:
+    return runtime_factory()

@@ -1,0 +1,44 @@
+"""Small helpers shared by tests."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.models import OutboundMessage
+from bot.runtime import Runtime
+from bot.worker import run_until_idle as drain  # noqa: F401  (re-exported for tests)
+
+
+def outbox(runtime: Runtime, **filters) -> list[OutboundMessage]:
+    with runtime.db.session() as session:
+        query = select(OutboundMessage).order_by(OutboundMessage.id)
+        for name, value in filters.items():
+            query = query.where(getattr(OutboundMessage, name) == value)
+        return list(session.scalars(query))
+
+# A small community for tests that need one in a temporary FLOWS_DIR.
+COMMUNITY_FILE = """community:
+  name: Ungdomsklubben
+  display_name: klubben
+  keyword: KLUB
+  schedule:
+    - days: onsdag
+      time: "18:00-21:00"
+  reminder:
+    text: Hej {{ name }}! Der er klub i dag. Kommer du?
+"""
+
+# A community with bookable times (like flows/gym.yaml), for tests in a temporary FLOWS_DIR.
+BOOKABLE_COMMUNITY_FILE = """community:
+  name: Træningsrummet
+  display_name: træningen
+  keyword: GYM
+  staff:
+    - name: Mikkel
+  bookable:
+    days: [mandag, onsdag]
+    time: "15:00-20:00"
+    slot: 1h
+    at_once: 2
+  reminder:
+    text: Hej {{ name }}! Du har en tid i {{ community }} i dag kl. {{ start | time }}-{{ end | time }}. Kommer du?
+"""

@@ -1,0 +1,144 @@
+"""Real processes: two web servers receiving the same retry at once, two workers, one contact.
+
+Runs against PostgreSQL (the production database for more than one process).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from bot.models import Conversation, InboundMessage
+from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+from helpers import outbox
+from support.signing import inbound_sms_params, twilio_signature
+
+PROJECT = Path(__file__).resolve().parent.parent
+SMS_PATH = "/webhooks/twilio/sms"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def environment(runtime) -> dict:
+    settings = runtime.settings
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
+        "TWILIO_FROM_NUMBER": settings.twilio_from_number,
+        "TWILIO_API_URL": settings.twilio_api_url,
+        "PUBLIC_BASE_URL": settings.public_base_url,
+        "FLOWS_DIR": str(settings.flows_dir),
+        "SECRET_KEY": "test",
+        "QUIET_HOURS": "off",
+        "QUEUE_PREFIX": runtime.queue_prefix,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def start(args, env) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env=env, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_for(url: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+def stop(processes) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def pg_runtime(runtime_factory, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several processes share a database in production: PostgreSQL")
+    return runtime_factory(quiet_hours="off")
+
+
+def test_the_same_message_at_the_same_instant_on_two_web_processes_is_stored_once(pg_runtime, twilio):
+    env = environment(pg_runtime)
+    ports = [free_port(), free_port()]
+    servers = [start(["web", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"], env) for port in ports]
+    try:
+        for port in ports:
+            wait_for(f"http://127.0.0.1:{port}/healthz")
+        for attempt in range(5):
+            params = inbound_sms_params("+4520" + f"{attempt:06d}", "+4570000001", "hjælp")
+            signature = twilio_signature(AUTH_TOKEN, PUBLIC_BASE_URL + SMS_PATH, params)
+            barrier = threading.Barrier(len(ports) * 2)
+            statuses = []
+
+            def post(port):
+                barrier.wait()
+                response = requests.post(f"http://127.0.0.1:{port}{SMS_PATH}", data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
+                statuses.append(response.status_code)
+
+            threads = [threading.Thread(target=post, args=(port,)) for port in ports * 2]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert statuses == [200] * 4
+            with pg_runtime.db.session() as session:
+                rows = session.scalars(select(InboundMessage).where(InboundMessage.provider_id == params["MessageSid"])).all()
+                assert len(rows) == 1
+    finally:
+        stop(servers)
+
+
+def test_one_contacts_messages_are_handled_in_order_by_two_workers(pg_runtime, twilio):
+    from bot.inbound import receive
+
+    env = environment(pg_runtime)
+    workers = [start(["worker"], env) for _ in range(2)]
+    try:
+        # Ten young people each answer the whole demo at once, as fast as they can type.
+        script = ["demo", "Sara", "skidt", "nej"]
+        phones = [f"+452030{index:04d}" for index in range(10)]
+        for text in script:
+            for phone in phones:
+                receive(pg_runtime, channel="sms", scheme="tel", address=phone, body=text, provider_id=f"SM{abs(hash((phone, text))):032x}"[:34])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(twilio.messages) < 5 * len(phones):
+            time.sleep(0.2)
+        expected = [
+            "Hej! Det her er en prøve. Hvad skal jeg kalde dig?",
+            "Tak, Sara. Hvordan går din dag?\n1 Godt\n2 Sådan midt imellem\n3 Skidt",
+            "Øv, det er jeg ked af. Vil du have, at en voksen skriver til dig?",
+            "Helt okay. Du kan altid skrive HJÆLP.",
+            "Det var prøven. Sådan kan jeg spørge og svare. Skriv HJÆLP for at se mere.",
+        ]
+        for phone in phones:
+            bodies = [m.body for m in outbox(pg_runtime, to_address=phone)]
+            assert bodies == expected, phone
+        with pg_runtime.db.session() as session:
+            assert session.scalars(select(Conversation).where(Conversation.ended_at.is_(None))).all() == []
+    finally:
+        stop(workers)

@@ -1,0 +1,236 @@
+"""Mood check-ins: planned once per young person, sent at their time, paused on request, and a
+low answer reaches a person without passing on the young person's own words."""
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot import clock, members
+from bot.engine.steps.mood_pause import pause_length
+from bot.inbound import receive
+from bot.models import Contact, Member, MoodPrompt, StaffNotification
+from bot.mood import planning
+from helpers import drain, outbox
+
+PROJECT = Path(__file__).resolve().parent.parent
+CPH = ZoneInfo("Europe/Copenhagen")
+SUNDAY = datetime(2026, 11, 29, 12, 0, tzinfo=CPH)
+PHONE = "+4529800001"
+MOOD = """mood:
+  name: Søndagstjek
+  members_of: [onsdag, torsdag]
+  schedule:
+    - days: søndag
+      time: "18:00-21:00"
+"""
+
+
+@pytest.fixture
+def sunday(runtime_factory, tmp_path):
+    shutil.copy(PROJECT / "flows" / "onsdag.yaml", tmp_path)
+    shutil.copy(PROJECT / "tests" / "fixtures" / "communities" / "torsdag.yaml", tmp_path)
+    shutil.copy(PROJECT / "flows" / "raadgivning.yaml", tmp_path)
+    (tmp_path / "humoer.yaml").write_text(MOOD)
+    clock.set_now(SUNDAY)
+    return runtime_factory(flows_dir=tmp_path)
+
+
+def join(runtime, community: str, phone: str = PHONE, **fields) -> int:
+    with runtime.db.session() as session:
+        member = members.add_member(session, community=community, phone=phone, name="Sara", source="api", now=clock.now(), **fields)
+        session.flush()
+        return member.id
+
+
+def prompts(runtime) -> list[MoodPrompt]:
+    with runtime.db.session() as session:
+        found = session.scalars(select(MoodPrompt).order_by(MoodPrompt.id)).all()
+        session.expunge_all()
+        return found
+
+
+def at(hour: int, minute: int = 0, day: int = 29) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=CPH)
+
+
+def answer(runtime, text: str, phone: str = PHONE) -> list[str]:
+    before = {m.id for m in outbox(runtime)}
+    receive(runtime, channel="sms", scheme="tel", address=phone, body=text, provider_id=f"SM{clock.now().timestamp()}{text}")
+    drain(runtime)
+    return [m.body for m in outbox(runtime) if m.id not in before and m.kind == "reply"]
+
+
+def test_once_per_young_person_at_their_own_time(sunday, twilio):
+    join(sunday, "onsdag")
+    join(sunday, "torsdag")  # the same young person in two of the check-in's communities
+    join(sunday, "onsdag", phone="+4529800002", reminder_time=time(19, 30))
+    join(sunday, "onsdag", phone="+4529800003", reminder_time=time(9, 0))  # outside the window: its start
+    assert planning.plan(sunday, clock.now()) == 3
+    assert planning.plan(sunday, clock.now()) == 0
+    assert sorted(p.send_at.astimezone(CPH).time() for p in prompts(sunday)) == [time(18, 0), time(18, 0), time(19, 30)]
+
+
+def test_quiet_hours_hold_a_late_window(sunday, twilio, tmp_path):
+    (tmp_path / "humoer.yaml").write_text(MOOD.replace('"18:00-21:00"', '"20:30-23:00"'))
+    join(sunday, "onsdag", reminder_time=time(22, 0))
+    planning.plan(sunday, clock.now())
+    (prompt,) = prompts(sunday)
+    assert prompt.send_at.astimezone(CPH) == at(8, 0, day=30), "21:00-08:00 is quiet"
+
+
+def test_sent_when_due_with_the_question_and_read_as_an_answer(sunday, twilio):
+    join(sunday, "onsdag")
+    planning.plan(sunday, clock.now())
+    assert planning.send_due(sunday, clock.now()) == 0
+    clock.set_now(at(18, 0))
+    drain(sunday)
+    (question,) = [m for m in outbox(sunday) if m.kind == "automatic"]
+    assert question.body == "Hej Sara! Hvordan har du det i dag? Svar med et tal fra 1 (skidt) til 5 (rigtig godt)."
+    assert answer(sunday, "4") == ["Tak! Vil du fortælle lidt mere? Du behøver ikke."]
+    assert answer(sunday, "Fin dag i skolen") == ["Tak fordi du svarede. Vi ses!"]
+    (prompt,) = prompts(sunday)
+    assert (prompt.status, prompt.score, prompt.note) == ("answered", 4, "Fin dag i skolen")
+
+
+def test_no_thanks_to_telling_more_is_not_kept_as_a_note(sunday, twilio):
+    answered(sunday, [5])
+    assert answer(sunday, "nej tak") == ["Tak fordi du svarede. Vi ses!"]
+    assert [p.note for p in prompts(sunday)] == [None]
+
+
+@pytest.mark.parametrize(
+    "paused_until, stopped, left, status",
+    [
+        (at(12, 0, day=30), False, False, "paused"),
+        (at(12, 0, day=28), False, False, "sent"),  # the pause is over
+        (None, True, False, "stopped"),
+        (None, False, True, "cancelled"),
+    ],
+)
+def test_a_pause_a_stop_or_leaving_holds_the_question(sunday, twilio, paused_until, stopped, left, status):
+    member_id = join(sunday, "onsdag")
+    planning.plan(sunday, clock.now())
+    with sunday.db.session() as session:
+        contact = session.scalars(select(Contact)).one()
+        contact.checkins_paused_until = paused_until
+        contact.checkins_stopped_at = clock.now() if stopped else None
+        if left:
+            session.get(Member, member_id).status = "left"
+    clock.set_now(at(18, 1))
+    planning.send_due(sunday, clock.now())
+    assert [p.status for p in prompts(sunday)] == [status]
+
+
+@pytest.mark.parametrize(
+    "text, days",
+    [
+        ("PAUSE", None),
+        ("pause 2 uger", 14),
+        ("Pause 1 uge", 7),
+        ("pause 3 dage", 3),
+        ("pause en måned", 30),
+        ("PAUSE two weeks", 14),
+        ("pause 0 dage", None),
+        ("pause 99 uger", 365),
+    ],
+)
+def test_how_long_a_pause_is(text, days):
+    length = pause_length(text)
+    assert (length.days if length else None) == days
+
+
+def answered(runtime, scores: list[int], **member_fields) -> list[str]:
+    """Answer ``scores`` on consecutive Sundays; what the young person was told on the last one."""
+    join(runtime, "onsdag", **member_fields)
+    told = []
+    for week, score in enumerate(scores):
+        clock.set_now(at(17, 0) + timedelta(days=7 * week))
+        planning.plan(runtime, clock.now())
+        clock.set_now(at(18, 0) + timedelta(days=7 * week))
+        drain(runtime)
+        told = answer(runtime, str(score))
+    return told
+
+
+def staff_sms(runtime) -> list:
+    return outbox(runtime, kind="staff")
+
+
+def test_a_very_low_answer_reaches_the_contact_person_the_young_person_agreed_to(sunday, twilio):
+    told = answered(sunday, [1], contact_person_name="Bente", contact_person_phone="+4529888777", contact_person_consent=True)
+    assert told == ["Tak fordi du fortæller det. Bente fra onsdagsgruppen tager kontakt til dig snart.", "Tak! Vil du fortælle lidt mere? Du behøver ikke."]
+    (sms,) = staff_sms(sunday)
+    assert sms.to_address == "+4529888777"
+    assert sms.body.startswith("Ungebot: Sara (Queergruppen) har svaret 1 af 5 på humør-tjek. Tag kontakt. https://")
+    assert "/api/members/" in sms.body
+    with sunday.db.session() as session:
+        assert session.scalars(select(StaffNotification.text)).all() == [sms.body]
+
+
+def test_without_consent_the_staff_are_told_not_the_contact_person(sunday, twilio):
+    told = answered(sunday, [1], contact_person_name="Bente", contact_person_phone="+4529888777")
+    assert told[0] == "Tak fordi du fortæller det. Karim fra onsdagsgruppen tager kontakt til dig snart."
+    assert [m.to_address for m in staff_sms(sunday)] == ["+4512345603"]
+
+
+@pytest.mark.parametrize(
+    "scores, alerted",
+    [
+        ([2, 2, 2], True),
+        ([2, 3, 2], False),
+        ([3, 2, 2], False),
+        ([4, 4, 1], True),
+        ([5, 5, 5], False),
+    ],
+)
+def test_three_low_answers_in_a_row(sunday, twilio, scores, alerted):
+    answered(sunday, scores)
+    assert bool(staff_sms(sunday)) is alerted
+
+
+def test_words_of_danger_in_the_free_text_get_help_at_once_and_the_words_stay_here(sunday, twilio):
+    answered(sunday, [3])
+    secret = "jeg har tænkt på selvmord"
+    told = answer(sunday, secret)
+    assert told[0].startswith("Det du skriver lyder alvorligt") and "70 201 201" in told[0]
+    assert told[1] == "Tak fordi du fortæller det. Karim fra onsdagsgruppen tager kontakt til dig snart."
+    (sms,) = staff_sms(sunday)
+    assert secret not in sms.body and "har svaret 3 af 5" in sms.body
+
+
+# -- staff views ------------------------------------------------------------------------------------
+
+
+def test_staff_see_the_timeline_chart_and_weeks_but_not_the_words(sunday, twilio):
+    from bot.api.auth import create_token
+    from bot.web import create_app
+
+    answered(sunday, [4, 2, 1])
+    answer(sunday, "det er min far igen")
+    with sunday.db.session() as session:
+        staff = {"Authorization": "Bearer " + create_token(session, name="kirsten", role="staff", now=clock.now())}
+        admin = {"Authorization": "Bearer " + create_token(session, name="anne", role="admin", now=clock.now())}
+        counsellor = {"Authorization": "Bearer " + create_token(session, name="sofie", role="counsellor", now=clock.now())}
+        member_id = session.scalars(select(Member.id)).one()
+    client = create_app(sunday).test_client()
+    timeline = client.get(f"/api/members/{member_id}/mood", headers=staff)
+    assert timeline.status_code == 200
+    assert [(p["score"], p["has_note"], p["note"], p["alerted"]) for p in timeline.json["points"]] == [(4, False, None, False), (2, False, None, False), (1, True, None, True)]
+    assert "min far" not in timeline.get_data(as_text=True)
+    assert client.get(f"/api/members/{member_id}/mood?notes=true", headers=staff).status_code == 403
+    with_notes = client.get(f"/api/members/{member_id}/mood?notes=true", headers=admin)
+    assert with_notes.json["points"][-1]["note"] == "det er min far igen"
+    assert client.get(f"/api/members/{member_id}/mood", headers=counsellor).status_code == 403
+    chart = client.get(f"/api/members/{member_id}/mood.svg", headers=staff)
+    assert chart.content_type.startswith("image/svg+xml") and chart.get_data(as_text=True).count("<circle") == 3
+    assert 'role="img"' in chart.get_data(as_text=True)
+    weeks = client.get("/api/mood/humoer/weeks?from=2026-11-23&to=2026-12-20", headers=staff).json["weeks"]
+    assert [(w["week"], w["asked"], w["answered"], w["low"]) for w in weeks] == [
+        ("2026-W48", 1, 1, 0), ("2026-W49", 1, 1, 1), ("2026-W50", 1, 1, 1), ("2026-W51", 0, 0, 0),
+    ]
+    assert client.get("/api/mood/nope/weeks", headers=staff).status_code == 404

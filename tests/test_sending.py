@@ -1,0 +1,166 @@
+"""Sending through Twilio's API (a stand-in that validates against Twilio's OpenAPI spec)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from bot import clock, sending
+from bot.contacts import contact_for
+from bot.models import Contact, OutboundMessage
+from bot.outbox import add_message
+from bot.scheduler import Scheduler
+from conftest import FROM_NUMBER, PUBLIC_BASE_URL
+from helpers import drain
+
+YOUNG_PERSON = "+4520112233"
+# A Thursday in November: 12:00 and 23:00 in Copenhagen (UTC+1).
+NOON = datetime(2026, 11, 26, 11, 0, tzinfo=timezone.utc)
+LATE_EVENING = datetime(2026, 11, 26, 22, 0, tzinfo=timezone.utc)
+
+
+def queue_message(runtime, body="Hej fra Ungebot", kind="reply", channel="sms") -> int:
+    now = clock.now()
+    with runtime.db.session() as session:
+        contact = contact_for(session, "tel", YOUNG_PERSON, now)
+        message = add_message(
+            session, contact_id=contact.id, channel=channel, to_address=YOUNG_PERSON, body=body, kind=kind, send_after=now, now=now
+        )
+        session.flush()
+        return message.id
+
+
+def row(runtime, message_id) -> OutboundMessage:
+    with runtime.db.session() as session:
+        return session.get(OutboundMessage, message_id)
+
+
+def test_a_message_goes_to_twilio_with_from_and_status_callback(runtime, twilio):
+    message_id = queue_message(runtime, body="Hej Sara, vi ses i aften kl. 17 🎶")
+    assert sending.send_outbound(message_id) == "sent"
+    (request,) = twilio.messages
+    assert request["to"] == YOUNG_PERSON and request["from"] == FROM_NUMBER
+    assert request["body"] == "Hej Sara, vi ses i aften kl. 17 🎶"
+    (created,) = [r for r in twilio.requests if r["method"] == "POST"]
+    assert created["form"]["StatusCallback"] == PUBLIC_BASE_URL + "/webhooks/twilio/status"
+    stored = row(runtime, message_id)
+    assert stored.status == "queued" and stored.provider_id == request["sid"] and stored.attempts == 1
+
+
+def test_a_messaging_service_sends_without_from(runtime_factory, twilio):
+    runtime = runtime_factory(twilio_from_number="", twilio_messaging_service_sid="MG" + "b" * 32)
+    assert sending.send_outbound(queue_message(runtime)) == "sent"
+    (created,) = [r for r in twilio.requests if r["method"] == "POST"]
+    assert created["form"]["MessagingServiceSid"] == "MG" + "b" * 32 and "From" not in created["form"]
+
+
+def test_running_the_job_twice_sends_once(runtime, twilio):
+    message_id = queue_message(runtime)
+    assert sending.send_outbound(message_id) == "sent"
+    assert sending.send_outbound(message_id) == "skipped"
+    assert len(twilio.messages) == 1
+
+
+@pytest.mark.parametrize("status, code", [(429, 20429), (500, None), (503, None)])
+def test_rate_limits_and_server_errors_are_retried_with_backoff(runtime, twilio, status, code):
+    message_id = queue_message(runtime)
+    twilio.fail_next(status, code, times=2)
+    before = clock.now()
+    assert sending.send_outbound(message_id) == "retry"
+    first = row(runtime, message_id)
+    assert first.status == "pending" and first.attempts == 1
+    assert timedelta(seconds=7) <= first.send_after - before <= timedelta(seconds=13)
+    assert sending.send_outbound(message_id) == "not_due", "not before the backoff has passed"
+    clock.travel(timedelta(seconds=15))
+    assert sending.send_outbound(message_id) == "retry"
+    second = row(runtime, message_id)
+    assert timedelta(seconds=15) <= second.send_after - clock.now() <= timedelta(seconds=25), "the wait doubles"
+    clock.travel(timedelta(seconds=30))
+    drain(runtime)
+    final = row(runtime, message_id)
+    assert final.status == "queued" and final.attempts == 3 and len(twilio.messages) == 1
+
+
+def test_retries_stop_after_the_last_attempt(runtime, twilio):
+    message_id = queue_message(runtime)
+    twilio.fail_next(503, None, times=sending.MAX_ATTEMPTS)
+    for _ in range(sending.MAX_ATTEMPTS):
+        sending.send_outbound(message_id)
+        clock.travel(timedelta(minutes=20))
+    final = row(runtime, message_id)
+    assert final.status == "failed" and final.attempts == sending.MAX_ATTEMPTS and final.error_code == "503"
+
+
+@pytest.mark.parametrize("code", [21211, 21614])
+def test_an_invalid_number_is_not_retried(runtime, twilio, code):
+    message_id = queue_message(runtime)
+    twilio.fail_next(400, code)
+    assert sending.send_outbound(message_id) == "failed"
+    assert row(runtime, message_id).error_code == str(code)
+    assert sending.send_outbound(message_id) == "skipped"
+
+
+def test_unsubscribed_at_twilio_opts_the_contact_out(runtime, twilio):
+    message_id = queue_message(runtime)
+    twilio.fail_next(400, 21610)
+    assert sending.send_outbound(message_id) == "failed"
+    with runtime.db.session() as session:
+        assert session.scalars(select(Contact)).one().opted_out_at is not None
+    assert sending.send_outbound(queue_message(runtime, body="Næste besked")) == "suppressed"
+    assert len(twilio.messages) == 0
+
+
+def test_nothing_is_sent_to_an_opted_out_contact_except_the_confirmation(runtime, twilio):
+    message_id = queue_message(runtime)
+    with runtime.db.session() as session:
+        session.scalars(select(Contact)).one().opted_out_at = clock.now()
+    assert sending.send_outbound(message_id) == "suppressed"
+    assert sending.send_outbound(queue_message(runtime, kind="system")) == "sent"
+    assert len(twilio.messages) == 1
+
+
+def test_automatic_messages_wait_for_quiet_hours_to_end(runtime, twilio):
+    clock.set_now(LATE_EVENING)
+    message_id = queue_message(runtime, kind="automatic")
+    assert sending.send_outbound(message_id) == "held"
+    held = row(runtime, message_id)
+    assert held.send_after == datetime(2026, 11, 27, 7, 0, tzinfo=timezone.utc), "08:00 in Copenhagen"
+    assert sending.send_outbound(queue_message(runtime, kind="reply")) == "sent", "a direct reply goes at any hour"
+    clock.set_now(datetime(2026, 11, 27, 7, 0, 1, tzinfo=timezone.utc))
+    drain(runtime)
+    assert row(runtime, message_id).status == "queued"
+
+
+def test_quiet_hours_off_sends_at_night(runtime_factory, twilio):
+    runtime = runtime_factory(quiet_hours="off")
+    clock.set_now(LATE_EVENING)
+    assert sending.send_outbound(queue_message(runtime, kind="automatic")) == "sent"
+
+
+def test_a_worker_that_died_mid_send_leaves_the_message_unknown_not_resent(runtime, twilio):
+    message_id = queue_message(runtime)
+    with runtime.db.session() as session:
+        message = session.get(OutboundMessage, message_id)
+        message.status, message.sending_started_at, message.attempts = "submitting", clock.now(), 1
+    assert sending.send_outbound(message_id) == "skipped"
+    clock.travel(timedelta(minutes=11))
+    assert Scheduler(runtime).run_pass().unknown == 1
+    assert row(runtime, message_id).status == "unknown"
+    assert twilio.messages == []
+
+
+def test_messages_lost_from_redis_are_queued_again_from_the_database(runtime, twilio):
+    message_id = queue_message(runtime)
+    runtime.redis.flushdb()
+    assert Scheduler(runtime).run_pass().sends == 0, "queued a moment ago: give the worker time"
+    clock.travel(timedelta(minutes=3))
+    drain(runtime)
+    assert row(runtime, message_id).status == "queued" and len(twilio.messages) == 1
+
+
+def test_sms_without_twilio_configured_fails_clearly(runtime_factory, twilio):
+    runtime = runtime_factory(twilio_account_sid="", twilio_auth_token="", twilio_from_number="")
+    message_id = queue_message(runtime)
+    assert sending.send_outbound(message_id) == "failed"
+    assert row(runtime, message_id).error_code == "not_configured"
