@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,9 +128,10 @@ def booked_member_ids(session: Session, event_id: int) -> set[int]:
     return set(session.scalars(select(Booking.member_id).where(Booking.event_id == event_id, Booking.status == "booked")))
 
 
-def booked_event_ids(session: Session, member_id: int) -> set[int]:
-    """The events of the booked times a member holds."""
-    return set(session.scalars(select(Booking.event_id).where(Booking.member_id == member_id, Booking.status == "booked")))
+def events_of(member_id: int) -> ColumnElement[bool]:
+    """A filter on Event: the community's group evenings, and of its booked times only the member's own."""
+    booked = select(Booking.event_id).where(Booking.member_id == member_id, Booking.status == "booked")
+    return or_(Event.kind != "booking", Event.id.in_(booked))
 
 
 # Booking and cancelling --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from bot import textmatch
 from bot.bookable import BookableSettings
@@ -122,7 +122,9 @@ class Community(Schedule):
     keyword: str | list[str] | KeywordsByLanguage = Field(description="The word a young person texts to join")
     place: str | None = Field(default=None, description="Where it happens")
     staff: list[StaffPerson] = Field(default_factory=list, description="Who runs it")
-    reminder: ReminderSettings
+    reminder: ReminderSettings | None = Field(
+        default=None, description="The day-of message; a programme without meetings (e.g. aftercare) has none"
+    )
     replies: ReplyTexts = Field(default_factory=ReplyTexts, description="Answers to yes, late, no and maybe")
     no_show: NoShowSettings = Field(default_factory=NoShowSettings)
     allow_words: list[str] = Field(default_factory=list, description="Words normally kept off lock screens that this community may use")
@@ -138,6 +140,20 @@ class Community(Schedule):
         if value is not None and (info.data.get("schedule") or info.data.get("extra")):
             raise ValueError("a community with bookable times has no schedule or extra events; make the group evenings a community of their own")
         return value
+
+    @model_validator(mode="after")
+    def _a_community_that_meets_has_a_reminder(self):
+        if self.meets and self.reminder is None:
+            raise ValueError(
+                "needs 'reminder:' (the day-of message) because it meets (schedule, extra or bookable); "
+                "only a programme without meetings leaves it out"
+            )
+        return self
+
+    @property
+    def meets(self) -> bool:
+        """Has meetings or booked times; a programme (aftercare) is only a group of members."""
+        return bool(self.schedule or self.extra or self.bookable)
 
     def describe(self, language: str = "da") -> str:
         described = super().describe(language)
@@ -162,7 +178,10 @@ class Community(Schedule):
     def lock_screen_texts(self) -> list[tuple[tuple, str]]:
         """(where, text) for everything that may show in a phone's message preview."""
         texts = [(("display_name",), self.display_name)]
-        named: list[tuple[tuple, Text | None]] = [(("reminder", "text"), self.reminder.text), (("no_show", "miss_you"), self.no_show.miss_you)]
+        named: list[tuple[tuple, Text | None]] = [
+            (("reminder", "text"), self.reminder.text if self.reminder else None),
+            (("no_show", "miss_you"), self.no_show.miss_you),
+        ]
         named += [(("replies", kind), getattr(self.replies, kind)) for kind in DEFAULT_REPLIES]
         named += [(("checkin", "arrived"), self.checkin.arrived), (("checkin", "not_now"), self.checkin.not_now)]
         for where, text in named:
@@ -200,7 +219,13 @@ def join_flow(slug: str, community: Community) -> Flow:
         "en": f"You'll get a text on the day when there's {shown}, and you can reply whether you're coming.",
     }
     welcome = {"da": "Vi glæder os til at se dig.", "en": "We look forward to seeing you."}
-    if community.bookable is not None:  # no evenings to be told about: times they book themselves
+    if not community.meets:  # a programme: what comes is a check-in now and then, not a meeting
+        comes = {
+            "da": f"Du får en sms fra {shown} en gang imellem, fx et spørgsmål om hvordan du har det.",
+            "en": f"You'll get a text from {shown} now and then, for example asking how you are.",
+        }
+        welcome = {"da": "Vi er her, hvis du har brug for os.", "en": "We're here if you need us."}
+    elif community.bookable is not None:  # no evenings to be told about: times they book themselves
         comes = {
             "da": "Du booker en tid ved at skrive BOOK, og du får en sms på dagen, når du har en tid.",
             "en": "You book a time by texting BOOK, and you'll get a text on the day when you have one.",

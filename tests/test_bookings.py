@@ -375,6 +375,28 @@ def test_leaving_frees_the_times_and_nobody_misses_a_time_they_did_not_book(gym)
         assert session.scalars(select(Booking.cancelled_by).where(Booking.member_id == noah)).one() == "left"
 
 
+def test_her_checks_in_to_ones_own_booked_time_only(gym):
+    sara, noah = join(gym, SARA, "Sara"), join(gym, NOAH, "Noah")
+    text(gym, SARA, "book")
+    text(gym, SARA, "1")  # Monday 15:00
+    text(gym, NOAH, "book")
+    text(gym, NOAH, "2")  # Monday 16:00
+    clock.set_now(local(2026, 11, 30, 15, 10))
+    assert text(gym, SARA, "her") == ["Velkommen, Sara! Du er tjekket ind til træningen."]
+    (answer,) = text(gym, NOAH, "HER")
+    assert answer.startswith("Der er ikke træningen lige nu, næste gang er i dag kl. 16:00."), "Sara's time is not Noah's"
+    clock.set_now(local(2026, 11, 30, 15, 40))
+    assert text(gym, NOAH, "tjek ind") == ["Velkommen, Noah! Du er tjekket ind til træningen."]
+    with gym.db.session() as session:
+        came = session.execute(
+            select(Attendance.member_id, Event.starts_at, Attendance.presence, Attendance.presence_set_by).join(Event).order_by(Event.starts_at)
+        ).all()
+    assert [(m, at.astimezone(CPH).hour, presence, by) for m, at, presence, by in came] == [
+        (sara, 15, "attended", "tjek ind"),
+        (noah, 16, "attended", "tjek ind"),
+    ]
+
+
 # Double booking is impossible ---------------------------------------------------------------
 
 def race(runtime, racers, book_one, monkeypatch) -> list:

@@ -234,3 +234,50 @@ def test_staff_see_the_timeline_chart_and_weeks_but_not_the_words(sunday, twilio
         ("2026-W48", 1, 1, 0), ("2026-W49", 1, 1, 1), ("2026-W50", 1, 1, 1), ("2026-W51", 0, 0, 0),
     ]
     assert client.get("/api/mood/nope/weeks", headers=staff).status_code == 404
+
+
+def test_a_programme_without_meetings_gets_its_check_in_and_nothing_else(runtime_factory, tmp_path, twilio):
+    from bot import reminders
+    from bot.api.auth import create_token
+    from bot.models import Event, Reminder
+    from bot.web import create_app
+
+    for name in ("eftervaern.yaml", "eftervaern-tjek.yaml"):
+        shutil.copy(PROJECT / "flows" / name, tmp_path)
+    clock.set_now(datetime(2026, 11, 30, 12, 0, tzinfo=CPH))  # a Monday
+    runtime = runtime_factory(flows_dir=tmp_path)
+    programme = runtime.flows.current().communities["eftervaern"]
+    assert (programme.meets, programme.reminder) == (False, None)
+    join(runtime, "eftervaern")
+    reminders.plan(runtime)
+    assert planning.plan(runtime, clock.now()) == 1
+    with runtime.db.session() as session:
+        assert session.scalars(select(Event)).all() == [] and session.scalars(select(Reminder)).all() == []
+    clock.set_now(datetime(2026, 11, 30, 17, 0, tzinfo=CPH))
+    drain(runtime)
+    assert [m.body for m in outbox(runtime) if m.kind == "automatic"] == ["Hej Sara! Hvordan har du det i dag? 😞 🙁 😐 🙂 😄"]
+    assert answer(runtime, "🙂") == ["Tak! Vil du fortælle lidt mere? Du behøver ikke."]
+    with runtime.db.session() as session:
+        staff = {"Authorization": "Bearer " + create_token(session, name="jonas", role="staff", now=clock.now())}
+    weeks = create_app(runtime).test_client().get("/api/mood/eftervaern-tjek/weeks?from=2026-11-30&to=2026-12-06", headers=staff)
+    assert [(w["week"], w["asked"], w["answered"], w["low"]) for w in weeks.json["weeks"]] == [("2026-W49", 1, 1, 0)]
+
+
+@pytest.mark.parametrize(
+    "scale, question",
+    [
+        ("numbers", "Hej Sara! Hvordan har du det i dag? Svar med et tal fra 1 (skidt) til 5 (rigtig godt)."),
+        ("words", "Hej Sara! Hvordan har du det i dag? Skidt, okay, godt eller noget helt andet?"),
+        ("emoji", "Hej Sara! Hvordan har du det i dag? 😞 🙁 😐 🙂 😄"),
+    ],
+)
+def test_each_scale_asks_its_own_way_and_every_answer_form_is_understood(sunday, twilio, tmp_path, scale, question):
+    (tmp_path / "humoer.yaml").write_text(MOOD + f"  scale: {scale}\n  follow_up: null\n")
+    join(sunday, "onsdag")
+    said = {"fire": 4, "😄": 5, "rigtig godt": 5, "not great": 2}
+    for week, text in enumerate(said):
+        clock.set_now(at(18, 0) + timedelta(days=7 * week))
+        drain(sunday)
+        assert [m.body for m in outbox(sunday) if m.kind == "automatic"][-1] == question
+        assert answer(sunday, text) == ["Tak fordi du svarede. Vi ses!"]
+    assert [p.score for p in prompts(sunday)] == list(said.values())

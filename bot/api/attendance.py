@@ -23,7 +23,7 @@ from bot.api.communities import EventOut
 from bot.api.errors import ApiError
 from bot.api.routing import caller, route
 from bot.attendance import set_presence, silent_misses
-from bot.bookings import booked_event_ids, booked_member_ids
+from bot.bookings import booked_member_ids, events_of
 from bot.reminders import DORMANT_AFTER
 from bot.csv_import import excel_csv
 from bot.members import known_communities
@@ -181,11 +181,10 @@ def member_attendance(member_id: int):
     with rt.db.session() as session:
         member = get_or_404(session, Member, member_id, "member")
         rows = {row.event_id: row for row in session.scalars(select(Attendance).where(Attendance.member_id == member.id))}
-        theirs = or_(Event.kind != "booking", Event.id.in_(list(booked_event_ids(session, member.id))))
         query = select(Event).where(
             Event.community == member.community,
             or_(
-                (Event.starts_at >= member.joined_at) & (Event.local_date <= today(zone, now)) & theirs,
+                (Event.starts_at >= member.joined_at) & (Event.local_date <= today(zone, now)) & events_of(member.id),
                 Event.id.in_(list(rows)),
             ),
         )

@@ -38,7 +38,9 @@ class FlowSet:
     def is_checkin(self, text: str) -> bool:
         """Is the whole message a community's check-in word ("HER", "📍")? Never a prefix:
         "her er mit spørgsmål" is a question."""
-        return any(textmatch.is_exactly(text, word) for community in self.communities.values() for word in community.checkin.words)
+        return any(
+            textmatch.is_exactly(text, word) for community in self.communities.values() if community.meets for word in community.checkin.words
+        )
 
     def match_trigger(self, text: str) -> Trigger | None:
         exact = [t for t in self._triggers if textmatch.is_exactly(text, t.keyword)]
