@@ -21,11 +21,14 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import reminders
+from bot import quiet_hours, reminders
 from bot.bookable import Slot
 from bot.communities import Community
+from bot.contacts import reachable_at
 from bot.engine import actions
+from bot.engine.booking_texts import booking_text, when
 from bot.models import Booking, Contact, Event, Member, Reminder
+from bot.outbox import add_message
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -220,6 +223,22 @@ def cancel(session: Session, booking: Booking, now: datetime, by: str) -> bool:
     session.flush()
     log.info("booking %s cancelled by %s", booking.id, by)
     return True
+
+
+def tell_member(runtime: Runtime, session: Session, community: Community, member: Member, booking: Booking, key: str, now: datetime):
+    """A time staff booked or cancelled for a young person is never a surprise: they get a text
+    (outside quiet hours). Returns the message, or None when they cannot be reached."""
+    contact = member.contact
+    channel, address = reachable_at(contact)
+    if address is None or contact.opted_out_at is not None:
+        return None
+    zone = runtime.settings.zone
+    body = booking_text(
+        key, contact.language, person=contact.name or "", name=community.display_name,
+        when=when(booking.starts_at, zone, contact.language, booking.ends_at),
+    )
+    send_after = quiet_hours.next_allowed(now, runtime.settings.quiet_window, zone)
+    return add_message(session, contact_id=contact.id, channel=channel, to_address=address, body=body, kind="automatic", send_after=send_after, now=now)
 
 
 def cancel_coming(session: Session, member: Member, now: datetime, by: str) -> int:

@@ -592,6 +592,25 @@ def test_staff_cancel_a_booking_once_and_not_after_it_started(gym, client, token
     assert started.status_code == 409 and "has started" in started.json["detail"]
 
 
+def test_a_time_staff_book_or_cancel_is_never_a_surprise(gym, client, tokens, twilio):
+    noah = join(gym, NOAH, "Noah")
+    made = client.post(f"/api/communities/{GYM}/bookings", json={"member_id": noah, "starts_at": "2026-11-30T16:00:00+01:00"}, headers=tokens["staff"])
+    assert made.status_code == 201
+    drain(gym)
+    assert [m["body"] for m in twilio.messages if m["to"] == NOAH] == [
+        "Hej Noah! Der er booket en tid til dig i træningen mandag 30. nov. kl. 16:00-17:00. Skriv AFLYS, hvis du ikke kan, eller FLYT for at skifte tid."
+    ]
+    clock.set_now(local(2026, 11, 29, 22, 30))  # quiet hours: the news waits for the morning
+    assert client.delete(f"/api/bookings/{made.json['id']}", headers=tokens["staff"]).status_code == 200
+    drain(gym)
+    assert len([m for m in twilio.messages if m["to"] == NOAH]) == 1
+    (waiting,) = outbox(gym, status="pending")
+    assert waiting.body == "Hej Noah! Din tid i træningen mandag 30. nov. kl. 16:00-17:00 er aflyst. Skriv BOOK, hvis du vil have en ny."
+    assert waiting.send_after.astimezone(CPH) == local(2026, 11, 30, 8, 0)
+    assert client.delete(f"/api/bookings/{made.json['id']}", headers=tokens["staff"]).status_code == 200
+    assert len(outbox(gym, to_address=NOAH)) == 2, "cancelling again tells nobody again"
+
+
 def test_staff_see_a_booked_time_with_only_those_who_booked_it(gym, client, tokens):
     staff = tokens["staff"]
     sara, noah = join(gym, SARA, "Sara"), join(gym, NOAH, "Noah")

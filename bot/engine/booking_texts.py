@@ -68,6 +68,14 @@ BOOKING_TEXTS: dict[str, dict[str, str]] = {
         "da": "Du har ingen booket tid at flytte. Skriv BOOK, hvis du vil have en.",
         "en": "You have no booked time to move. Text BOOK if you want one.",
     },
+    "booked_for_you": {
+        "da": "Hej {person}! Der er booket en tid til dig i {name} {when}. Skriv AFLYS, hvis du ikke kan, eller FLYT for at skifte tid.",
+        "en": "Hi {person}! A time at {name} has been booked for you {when}. Text CANCEL if you can't make it, or MOVE to change the time.",
+    },
+    "cancelled_for_you": {
+        "da": "Hej {person}! Din tid i {name} {when} er aflyst. Skriv BOOK, hvis du vil have en ny.",
+        "en": "Hi {person}! Your time at {name} {when} is cancelled. Text BOOK if you want a new one.",
+    },
     "confirm_cancel": {
         "da": "Vil du aflyse din tid til {name} {when}? Svar ja eller nej.",
         "en": "Do you want to cancel your time for {name} {when}? Reply yes or no.",
