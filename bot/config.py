@@ -83,6 +83,36 @@ def _url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _checked(parse):
+    """Keep the variable's text, but refuse it at start if ``parse`` cannot read it."""
+
+    def check(value: str) -> str:
+        parse(value)
+        return value
+
+    return check
+
+
+def _account_tokens(value: str) -> dict[str, str]:
+    tokens = {}
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        account, equals, token = part.partition("=")
+        if not equals or not account.strip().isdigit() or not token.strip():
+            raise ValueError("must be '<account id>=<token>' pairs separated by commas")
+        tokens[account.strip()] = token.strip()
+    return tokens
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    for origin in parts:
+        if not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise ValueError(f"{origin!r} is not an origin such as https://www.kommune.dk (no path, no trailing slash)")
+    return tuple(parts)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -110,6 +140,20 @@ class Settings(BaseSettings):
     case_public_key: Annotated[str, AfterValidator(_case_key)] = ""
     case_private_key: Annotated[str, AfterValidator(_case_key)] = ""
     case_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Instagram (Meta's Messenger Platform): the app secret checks webhooks and signs tokens
+    # (appsecret_proof); the verify token answers Meta's subscription handshake. One page
+    # access token for every connected account, or one per account in META_PAGE_ACCESS_TOKENS
+    # ("<account id>=<token>,..."), which wins for its accounts.
+    meta_app_secret: str = ""
+    meta_verify_token: str = ""
+    meta_page_access_token: str = ""
+    meta_page_access_tokens: Annotated[str, AfterValidator(_checked(_account_tokens))] = ""
+    meta_graph_url: Annotated[str, AfterValidator(_url)] = "https://graph.facebook.com"
+    meta_graph_version: str = Field(default="v21.0", pattern=r"^v\d+\.\d+$")
+    # Web chat: the sites (https://www.kommune.dk) that may embed the widget; empty: none but our own.
+    webchat_origins: Annotated[str, AfterValidator(_checked(_origins))] = ""
+    # Where the quick-exit button sends a young person who is being watched.
+    webchat_exit_url: Annotated[str, AfterValidator(_url)] = "https://www.dr.dk"
 
     @field_validator("quiet_hours")
     @classmethod
@@ -178,6 +222,19 @@ class Settings(BaseSettings):
         if self.case_hash_key and not (self.case_public_key or self.case_private_key):
             raise ValueError("CASE_PUBLIC_KEY: required when CASE_HASH_KEY is set")
         return self
+
+    @property
+    def instagram_enabled(self) -> bool:
+        return bool(self.meta_app_secret)
+
+    def meta_token_for(self, account_id: str) -> str:
+        """The page access token that sends from ``account_id`` ("" when there is none)."""
+        return _account_tokens(self.meta_page_access_tokens).get(account_id, self.meta_page_access_token)
+
+    @property
+    def embedding_origins(self) -> tuple[str, ...]:
+        """The sites that may embed the web chat (``WEBCHAT_ORIGINS``)."""
+        return _origins(self.webchat_origins)
 
     @property
     def twilio_enabled(self) -> bool:

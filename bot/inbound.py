@@ -5,13 +5,13 @@ import logging
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot import clock
 from bot.cases import intake
 from bot.contacts import contact_for
-from bot.models import InboundMessage
+from bot.models import ContactURN, InboundMessage
 from bot.runtime import INBOUND, Runtime
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ def receive(
     body: str,
     provider_id: str,
     to_address: str | None = None,
+    attachments: list[dict] | None = None,
 ) -> Received:
     """Store the message (once per provider id) and queue its processing.
 
@@ -55,6 +56,7 @@ def receive(
             provider_id=provider_id,
             to_address=to_address,
             body=body,
+            attachments=attachments or None,
             received_at=now,
         )
         try:
@@ -66,6 +68,7 @@ def receive(
             return Received(None, contact.id, duplicate=True)
         contact.last_inbound_at = now
         contact.last_channel = channel
+        session.execute(update(ContactURN).where(ContactURN.scheme == scheme, ContactURN.path == address).values(last_inbound_at=now))
         received = Received(message.id, contact.id, duplicate=False)
     enqueue_processing(runtime, received.contact_id)
     log.info("inbound message %s recorded for contact %s on %s", received.message_id, received.contact_id, channel)

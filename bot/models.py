@@ -76,6 +76,8 @@ class ContactURN(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     scheme: Mapped[str] = mapped_column(String(20))
     path: Mapped[str] = mapped_column(String(255))
+    # The young person's last message this way: Meta lets the bot write first only within 24 hours.
+    last_inbound_at: Mapped[datetime | None]
 
     contact: Mapped[Contact] = relationship(back_populates="urns")
 
@@ -100,6 +102,8 @@ class InboundMessage(Base):
     provider_id: Mapped[str] = mapped_column(String(64))
     to_address: Mapped[str | None] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
+    # Images and files arrive as references ({"type": "image", "url": ...}), never their bytes.
+    attachments: Mapped[list | None] = mapped_column(JSON)
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
 
@@ -125,6 +129,8 @@ class OutboundMessage(Base):
     recipient_key: Mapped[str | None] = mapped_column(String(64), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE", name="fk_outbound_messages_case_id"), index=True)
     body: Mapped[str] = mapped_column(Text)
+    # A question's choices where the channel shows them as buttons (bot.channels.buttons).
+    choices: Mapped[list | None] = mapped_column(JSON)
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(24), default="pending")
     send_after: Mapped[datetime]
@@ -138,6 +144,20 @@ class OutboundMessage(Base):
     sending_started_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+
+
+class ChannelAccount(Base):
+    """A connected account on a channel (an Instagram profile) and whether it can send."""
+
+    __tablename__ = "channel_accounts"
+    __table_args__ = (UniqueConstraint("channel", "account_id", name="uq_channel_accounts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))  # connected, reconnect (the token stopped working)
+    detail: Mapped[str | None] = mapped_column(String(255))
+    changed_at: Mapped[datetime]
 
 
 class Conversation(Base):

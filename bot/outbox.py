@@ -37,6 +37,7 @@ def add_message(
     sealed_to: str | None = None,
     recipient_key: str | None = None,
     case_id: int | None = None,
+    choices: list[str] | None = None,
 ) -> OutboundMessage:
     assert kind in KINDS, kind
     assert (to_address is None) != (sealed_to is None), "an address, or a sealed one"
@@ -48,6 +49,7 @@ def add_message(
         recipient_key=recipient_key,
         case_id=case_id,
         body=body,
+        choices=choices,
         kind=kind,
         status="pending",
         send_after=send_after,

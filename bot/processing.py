@@ -165,6 +165,7 @@ def _send_to_contact(runtime, session, contact, action: actions.SendText, now, r
         channel=channel,
         to_address=address,
         body=channels.render(channel, action.text, action.choices),
+        choices=channels.buttons(channel, action.choices),
         kind=kind,
         send_after=send_after,
         now=now,

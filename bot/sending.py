@@ -66,6 +66,10 @@ class Claimed:
     contact_id: int | None
     attempts: int
     sealed_to: str | None = None
+    choices: list[str] | None = None
+    case_id: int | None = None
+    # Instagram only (Meta's 24-hour rule, decided before sending): RESPONSE, UPDATE or HUMAN_AGENT.
+    messaging: str | None = None
 
 
 def send_outbound(message_id: int) -> str:
@@ -230,6 +234,8 @@ def _claim_statement(quiet: bool):
             _messages.c.contact_id,
             _messages.c.attempts,
             _messages.c.sealed_to,
+            _messages.c.choices,
+            _messages.c.case_id,
         )
     )
 
@@ -279,7 +285,8 @@ def _claim_checked(runtime: Runtime, message_id: int, now: datetime) -> Claimed 
         message.attempts += 1
         message.sending_started_at = message.updated_at = now
         return Claimed(
-            message.id, message.channel, message.to_address, message.body, message.kind, message.contact_id, message.attempts
+            message.id, message.channel, message.to_address, message.body, message.kind, message.contact_id, message.attempts,
+            message.sealed_to, message.choices, message.case_id,
         )
 
 

@@ -63,7 +63,10 @@ def _apply(session: Session, service: Counselling, case: Case, result: conversat
     if not result.content and message.kind == "text":
         message.kind = "answer"  # to the bot's question: not what the case is about
     created = [
-        send_to_case(session, case, channels.render(case.channel, reply.text, reply.choices), direction="bot", now=now)
+        send_to_case(
+            session, case, channels.render(case.channel, reply.text, reply.choices), direction="bot", now=now,
+            choices=channels.buttons(case.channel, reply.choices),
+        )
         for reply in result.replies
     ]
     for alert in result.alerts:

@@ -9,7 +9,9 @@ from bot.models import Case, CaseMessage, OutboundMessage
 from bot.outbox import add_message
 
 
-def send_to_case(session: Session, case: Case, body: str, *, direction: str, now: datetime, author: str | None = None) -> OutboundMessage:
+def send_to_case(
+    session: Session, case: Case, body: str, *, direction: str, now: datetime, author: str | None = None, choices: list[str] | None = None
+) -> OutboundMessage:
     """``direction`` is "bot" (the bot's own answer) or "out" (a counsellor's)."""
     session.add(CaseMessage(case_id=case.id, direction=direction, kind="text", author=author, body=body, created_at=now, processed_at=now))
     case.last_message_at = now
@@ -22,6 +24,7 @@ def send_to_case(session: Session, case: Case, body: str, *, direction: str, now
         recipient_key=case.sender_key,
         case_id=case.id,
         body=body,
+        choices=choices,
         kind="reply",
         send_after=now,
         now=now,

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import requests
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -26,3 +28,19 @@ class PermanentSendError(SendError):
 
 class AmbiguousSendError(SendError):
     """The provider may or may not have taken the message: resending could send it twice."""
+
+
+class ReconnectNeeded(PermanentSendError):
+    """The provider no longer accepts our credentials for this account (Meta error 190): staff
+    must reconnect it; retrying would fail the same way until then."""
+
+    def __init__(self, code: str, detail: str = "", *, account: str):
+        super().__init__(code, detail)
+        self.account = account
+
+
+def refused_before_sending(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the request never reached the provider (safe to retry), False when the
+    connection broke while the provider may have had it (resending could send twice)."""
+    text = repr(exc)
+    return any(marker in text for marker in ("NewConnectionError", "NameResolutionError", "Connection refused"))

@@ -6,7 +6,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.channels.base import AmbiguousSendError, PermanentSendError, SendResult, TransientSendError
+from bot.channels.base import AmbiguousSendError, PermanentSendError, SendResult, TransientSendError, refused_before_sending
 
 TIMEOUT_SECONDS = 15
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
@@ -60,7 +60,7 @@ class TwilioSmsSender:
         except requests.exceptions.ConnectTimeout:
             raise TransientSendError("connect_timeout", "could not connect to Twilio") from None
         except requests.exceptions.ConnectionError as exc:
-            if _refused_before_sending(exc):
+            if refused_before_sending(exc):
                 raise TransientSendError("connection_refused", "could not connect to Twilio") from None
             raise AmbiguousSendError("connection_lost", "connection lost while Twilio had the request") from None
         except requests.exceptions.Timeout:
@@ -85,8 +85,3 @@ def _http_client(api_url: str) -> TwilioHttpClient:
             session.cert = found["cert"]
         session.trust_env = False
     return http_client
-
-
-def _refused_before_sending(exc: requests.exceptions.ConnectionError) -> bool:
-    text = repr(exc)
-    return any(marker in text for marker in ("NewConnectionError", "NameResolutionError", "Connection refused"))
