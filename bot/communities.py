@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from bot import textmatch
 from bot.bookable import BookableSettings
@@ -50,6 +50,14 @@ DEFAULT_REPLIES = {
     "unsure": {"da": "Okay, du er velkommen, hvis du får lyst.", "en": "Okay, you're welcome if you feel like it."},
     "welcome_back": {"da": "Hvor dejligt! Velkommen tilbage, vi glæder os til at se dig.", "en": "How lovely! Welcome back, we look forward to seeing you."},
 }
+
+
+# An Instagram account's id as Meta shows it (digits; YAML may read an unquoted one as a number).
+InstagramAccountId = Annotated[
+    str,
+    BeforeValidator(lambda value: str(value) if isinstance(value, int) and not isinstance(value, bool) else value),
+    StringConstraints(pattern=r"^[0-9]{5,25}$"),
+]
 
 
 class StaffPerson(BaseModel):
@@ -129,6 +137,9 @@ class Community(Schedule):
     no_show: NoShowSettings = Field(default_factory=NoShowSettings)
     allow_words: list[str] = Field(default_factory=list, description="Words normally kept off lock screens that this community may use")
     checkin: CheckinSettings = Field(default_factory=CheckinSettings, description="Checking in on arrival")
+    instagram: InstagramAccountId | None = Field(
+        default=None, description="The community's own Instagram account (its id): its members' messages on Instagram go from it"
+    )
     bookable: BookableSettings | None = Field(
         default=None, description="1:1 times young people book by text (BOOK, AFLYS, FLYT) instead of a schedule"
     )

@@ -1,12 +1,14 @@
 """Finding (or creating) the contact behind an address, safely when two requests race."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import clock
+from bot.channel_rules import can_carry
 from bot.channels import CHANNEL_SCHEMES
 from bot.models import Contact, ContactURN
 
@@ -30,11 +32,29 @@ def contact_for(session: Session, scheme: str, path: str, now: datetime) -> Cont
 
 
 def address_of(contact: Contact, scheme: str) -> str | None:
-    return next((urn.path for urn in contact.urns if urn.scheme == scheme), None)
+    """The contact's address under ``scheme``; of several (Instagram accounts), the one they wrote to last."""
+    urns = [urn for urn in contact.urns if urn.scheme == scheme]
+    if not urns:
+        return None
+    return max(urns, key=lambda urn: urn.last_inbound_at or datetime.min.replace(tzinfo=timezone.utc)).path
 
 
-def reachable_at(contact: Contact, channel: str | None = None) -> tuple[str, str | None]:
-    """(channel, address) for a message to ``contact``: the given channel (a reply goes back the
-    way the message came), else the channel they last wrote on, else SMS."""
-    channel = channel or contact.last_channel or "sms"
-    return channel, address_of(contact, CHANNEL_SCHEMES.get(channel, "tel"))
+def reachable_at(contact: Contact, channel: str | None = None, now: datetime | None = None) -> tuple[str, str | None]:
+    """(channel, address) for a message to ``contact`` (docs/channels.md):
+
+    a reply goes back the way the message came (``channel``). An automatic message goes the way
+    the young person last wrote, if that way can carry it now (SMS and the terminal always,
+    Instagram within Meta's 24 hours); else by SMS, else Instagram; the web chat only when it is
+    their only way (it waits there until they open it). Failing all that, the way they last
+    wrote, where the sender holds it back and tells staff.
+    """
+    if channel is not None:
+        return channel, address_of(contact, CHANNEL_SCHEMES.get(channel, "tel"))
+    now = now or clock.now()
+    last = contact.last_channel or "sms"
+    for candidate in dict.fromkeys([last, "sms", "instagram"]):
+        if candidate != "webchat" and can_carry(contact, candidate, now):
+            return candidate, address_of(contact, CHANNEL_SCHEMES[candidate])
+    if contact.urns and all(urn.scheme == "webchat" for urn in contact.urns):
+        return "webchat", address_of(contact, "webchat")
+    return last, address_of(contact, CHANNEL_SCHEMES.get(last, "tel"))

@@ -34,12 +34,14 @@ def receive(
     provider_id: str,
     to_address: str | None = None,
     attachments: list[dict] | None = None,
+    anonymous: bool = False,
 ) -> Received:
     """Store the message (once per provider id) and queue its processing.
 
-    An anonymous case's message is stored with its case instead, and no contact is made for it.
+    An anonymous case's message is stored with its case instead, and no contact is made for it;
+    with ``anonymous`` (the counselling service's own account) every message is a case's.
     """
-    taken = intake.take(runtime, channel=channel, address=address, body=body, provider_id=provider_id)
+    taken = intake.take(runtime, channel=channel, address=address, body=body, provider_id=provider_id, anonymous=anonymous)
     if taken is not None:
         return Received(None, None, taken.duplicate)
     now = clock.now()

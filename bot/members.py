@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from bot import bookings
 from bot.contacts import contact_for
-from bot.models import ContactURN, Member, Reminder
+from bot.models import Contact, ContactURN, Member, Reminder
 from bot.phone import InvalidPhoneNumber, normalise_phone
 
 LANGUAGES = ("da", "en")
-SOURCES = ("api", "import", "sms")
+SOURCES = ("api", "import", "sms", "instagram", "webchat", "terminal")
 NAME_MAX = 100
 EMAIL_MAX = 200
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -125,10 +125,19 @@ def add_member(
     # Check everything before the contact is created, so a bad row leaves nothing behind.
     cleaned = _cleaned(changes)
     contact = contact_for(session, "tel", _phone("phone", phone), now)
+    member = join(session, contact, community, source=source, now=now)
+    _apply(member, cleaned, now)
+    return member
+
+
+def join(session: Session, contact: Contact, community: str, *, source: str, now: datetime) -> Member:
+    """``contact`` said yes to ``community`` (by keyword on any channel, or staff added them):
+    an active member, with consent recorded now if they were not one."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown member source {source!r}")
     member = _membership(session, contact.id, community) or _new_membership(session, contact.id, community, source, now)
     if member.status != "active":
         member.status, member.consent_at, member.left_at = "active", now, None
-    _apply(member, cleaned, now)
     return member
 
 

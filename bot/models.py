@@ -99,7 +99,8 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(20))
-    provider_id: Mapped[str] = mapped_column(String(64))
+    # Twilio's sids are 34 characters; Instagram's message ids are longer.
+    provider_id: Mapped[str] = mapped_column(String(255))
     to_address: Mapped[str | None] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     # Images and files arrive as references ({"type": "image", "url": ...}), never their bytes.
@@ -136,7 +137,7 @@ class OutboundMessage(Base):
     send_after: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id", ondelete="SET NULL"))
-    provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provider_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_detail: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]

@@ -17,10 +17,10 @@ from bot.runtime import BULK, REPLIES, Runtime
 
 log = logging.getLogger(__name__)
 
-# reply: an answer to what the young person just wrote (any hour);
-# automatic: the bot speaking first (quiet hours apply); system: opt-out confirmations;
-# staff: notes to staff phones.
-KINDS = ("reply", "automatic", "system", "staff")
+# reply: an answer to what the young person just wrote (any hour); human: a person's own reply
+# (a counsellor's; Instagram lets it go later than the bot's); automatic: the bot speaking first
+# (quiet hours apply); system: opt-out confirmations; staff: notes to staff phones.
+KINDS = ("reply", "human", "automatic", "system", "staff")
 
 
 def add_message(

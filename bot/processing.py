@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot import attendance, channels, checkin, clock, engine, members, quiet_hours
 from bot import bookings
-from bot.contacts import address_of, reachable_at
+from bot.contacts import reachable_at
 from bot.engine import actions
 from bot.mood import answers as mood_answers
 from bot.models import Contact, Conversation, InboundMessage, StaffNotification
@@ -111,10 +111,9 @@ def _apply(
             contact.opted_out_at = None
             log.info("contact %s opted back in", contact.id)
         elif isinstance(action, actions.JoinCommunity):
-            phone = address_of(contact, "tel")
-            if phone is not None:
-                members.add_member(session, community=action.community, phone=phone, source="sms", now=now)
-                log.info("contact %s joined %s", contact.id, action.community)
+            channel = replying_to.channel if replying_to is not None else (contact.last_channel or "sms")
+            members.join(session, contact, action.community, source=channel, now=now)
+            log.info("contact %s joined %s", contact.id, action.community)
         elif isinstance(action, actions.RecordAttendance):
             attendance.record_reply(session, contact.id, action.event_id, action.reply, now)
         elif isinstance(action, (actions.RecordMood, actions.RecordMoodNote)):

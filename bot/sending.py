@@ -28,11 +28,11 @@ from datetime import datetime, timedelta
 from redis.exceptions import RedisError
 from sqlalchemy import and_, bindparam, exists, not_, or_, select, update
 
-from bot import channels, clock, delivery, quiet_hours, rate_limit
-from bot.channels import AmbiguousSendError, PermanentSendError, TransientSendError
+from bot import channel_rules, channels, clock, delivery, quiet_hours, rate_limit
+from bot.channels import AmbiguousSendError, PermanentSendError, ReconnectNeeded, TransientSendError
 from bot.cases.identity import CaseKeyMissing, keys_for
 from bot.models import Case, Contact, DeliveryReport, OutboundMessage, UTCDateTime
-from bot.outbox import queue_for
+from bot.outbox import enqueue_sends, queue_for
 from bot.runtime import BULK, INBOUND, REPLIES, Runtime, get_runtime
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ SLICE_SECONDS = 2.0
 # How often a bulk job looks whether replies are waiting (a Redis round trip).
 PRIORITY_CHECK_SECONDS = 0.2
 # Kinds that never wait for the per-sender rate (they still count against it).
-UNTHROTTLED_KINDS = frozenset({"reply", "system"})
+UNTHROTTLED_KINDS = frozenset({"reply", "human", "system"})
 
 _messages = OutboundMessage.__table__
 
@@ -128,6 +128,10 @@ def _send(runtime: Runtime, message_id: int, rows: "_Rows | None" = None) -> str
     claimed = rows.claim(message_id, now) or _claim_checked(runtime, message_id, now)
     if isinstance(claimed, str):
         return claimed
+    if claimed.channel == "instagram":
+        claimed = _within_meta_window(runtime, claimed, now)
+        if isinstance(claimed, str):
+            return claimed
     # Outside the transaction: the provider call must not hold a row lock, and the 'submitting'
     # mark must be committed before the message can possibly exist at the provider.
     try:
@@ -136,15 +140,36 @@ def _send(runtime: Runtime, message_id: int, rows: "_Rows | None" = None) -> str
         result = channels.sender_for(claimed.channel, runtime.settings).send(claimed)
     except TransientSendError as exc:
         return _record_failure(runtime, message_id, exc, retry=claimed.attempts < MAX_ATTEMPTS, attempt=claimed.attempts)
+    except ReconnectNeeded as exc:
+        with runtime.db.session() as session:
+            channel_rules.needs_reconnect(session, claimed.channel, exc.account, exc.detail, clock.now())
+        return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts)
     except PermanentSendError as exc:
         return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts)
     except AmbiguousSendError as exc:
         return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts, status="unknown")
     rows.record_sent(message_id, result)
+    if claimed.channel == "instagram":
+        with runtime.db.session() as session:
+            channel_rules.account_works(session, claimed.channel, claimed.to_address.partition(":")[0], clock.now())
     if claimed.kind == "automatic" and claimed.contact_id is not None:
         rows.interrupt_case(keys_for(runtime.settings).sender_key(claimed.channel, claimed.to_address))
     log.info("outbound message %s handed to %s (attempt %d)", message_id, claimed.channel, claimed.attempts)
     return "sent"
+
+
+def _within_meta_window(runtime: Runtime, claimed: Claimed, now: datetime) -> Claimed | str:
+    """The claimed message with Meta's messaging type, or held back (by SMS instead, or staff told)."""
+    with runtime.db.session() as session:
+        last = channel_rules.last_inbound(session, address=claimed.to_address, case_id=claimed.case_id)
+        messaging = channel_rules.messaging_for(claimed.kind, last, now)
+        if messaging is not None:
+            return replace(claimed, messaging=messaging)
+        instead = channel_rules.hold_back(runtime, session, session.get(OutboundMessage, claimed.id), now)
+        session.flush()
+        queued = [(instead.id, instead.kind)] if instead is not None else []
+    enqueue_sends(runtime, queued)
+    return channel_rules.HELD
 
 
 def _open_address(runtime: Runtime, sealed: str) -> str:

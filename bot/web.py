@@ -35,6 +35,16 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(health)
     app.register_blueprint(twilio)
     csrf.exempt(twilio)
+    from handlers.webchat import blueprint as webchat
+
+    app.register_blueprint(webchat)
+    # No cookies, no ambient credentials: only a bearer header, which a foreign page cannot make
+    # a browser send; requests from other sites are refused by their Origin besides.
+    csrf.exempt(webchat)
+    from handlers.instagram import blueprint as instagram
+
+    app.register_blueprint(instagram)
+    csrf.exempt(instagram)  # signed by Meta (X-Hub-Signature-256), not by a browser session
 
     from bot.api.routes import blueprint as api
 

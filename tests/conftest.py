@@ -1,10 +1,12 @@
-"""Test fixtures: a real Redis and real databases (SQLite and PostgreSQL), a Twilio stand-in.
+"""Test fixtures: a real Redis and real databases (SQLite and PostgreSQL), Twilio and Meta Graph stand-ins.
 
 Every test that takes ``runtime`` runs once per database in UNGEBOT_TEST_DATABASES
 (default: sqlite,postgresql). PostgreSQL tests use a database of their own, made and dropped here.
 """
 from __future__ import annotations
 
+import io
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from bot import clock
+from bot import clock, logs
 from bot.config import load_settings
 from bot.db import dispose_all
 from bot.migrate import upgrade
@@ -30,6 +32,11 @@ ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 FROM_NUMBER = "+4570000001"
 PUBLIC_BASE_URL = "https://ungebot.example.dk"
+META_APP_SECRET = "test-meta-app-secret"
+META_ACCOUNT = "17841400000000001"
+META_TOKEN = "EAAtestPageToken0001"
+META_OTHER_ACCOUNT = "17841400000000002"
+META_OTHER_TOKEN = "EAAtestPageToken0002"
 
 
 @pytest.fixture(scope="session")
@@ -114,12 +121,31 @@ def twilio(twilio_standin):
     assert twilio_standin.violations == [], "requests that break Twilio's API spec"
 
 
+@pytest.fixture(scope="session")
+def graph_standin():
+    from support.graph_standin import GraphStandin
+
+    with GraphStandin(META_APP_SECRET, {META_TOKEN: META_ACCOUNT, META_OTHER_TOKEN: META_OTHER_ACCOUNT}) as standin:
+        yield standin
+
+
 @pytest.fixture
-def runtime_factory(database_url, redis_connection, twilio_standin):
+def graph(graph_standin):
+    """Meta's Graph API Send API, as a local server that checks every request as Meta would."""
+    graph_standin.reset()
+    yield graph_standin
+    assert graph_standin.violations == [], "requests Meta's Send API would refuse"
+
+
+@pytest.fixture
+def runtime_factory(database_url, redis_connection, twilio_standin, graph_standin):
     made = []
 
     def make(**overrides) -> Runtime:
         overrides.setdefault("twilio_api_url", twilio_standin.url)
+        overrides.setdefault("meta_graph_url", graph_standin.url)
+        overrides.setdefault("meta_app_secret", META_APP_SECRET)
+        overrides.setdefault("meta_page_access_token", META_TOKEN)
         runtime = Runtime(make_settings(database_url, **overrides), queue_prefix=f"ungebot-test-{uuid.uuid4().hex[:8]}")
         set_runtime(runtime)
         made.append(runtime)
@@ -136,3 +162,12 @@ def runtime_factory(database_url, redis_connection, twilio_standin):
 @pytest.fixture
 def runtime(runtime_factory) -> Runtime:
     return runtime_factory()
+
+
+@pytest.fixture
+def captured_logs():
+    """Everything the program logs during the test, at DEBUG, as one text."""
+    stream = io.StringIO()
+    logs.configure("DEBUG", stream)
+    yield stream.getvalue
+    logging.getLogger().handlers.clear()

@@ -1,7 +1,7 @@
 """Small helpers shared by tests."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import MetaData, select
 
 from bot.models import OutboundMessage
 from bot.runtime import Runtime
@@ -42,3 +42,15 @@ BOOKABLE_COMMUNITY_FILE = """community:
   reminder:
     text: Hej {{ name }}! Du har en tid i {{ community }} i dag kl. {{ start | time }}-{{ end | time }}. Kommer du?
 """
+
+
+def database_dump(runtime) -> dict[str, str]:
+    """Every value in every table, as text, per table."""
+    metadata = MetaData()
+    metadata.reflect(runtime.db.engine)
+    dump = {}
+    with runtime.db.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            rows = connection.execute(select(table)).all()
+            dump[table.name] = "\n".join(" | ".join(str(value) for value in row) for row in rows)
+    return dump

@@ -6,21 +6,19 @@ case's own messages in the database, and the counsellor's case routes.
 """
 from __future__ import annotations
 
-import io
-import logging
 import shutil
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import select
 
-from bot import clock, logs, members
+from bot import clock, members
 from bot.api.auth import create_token
 from bot.web import create_app
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
-from helpers import drain
+from helpers import database_dump, drain
 from support.signing import inbound_sms_params, twilio_signature
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -34,32 +32,12 @@ COUNSELLOR_ROUTES = ("/api/cases", "/api/cases/{alias}")
 
 
 @pytest.fixture
-def captured_logs():
-    stream = io.StringIO()
-    logs.configure("DEBUG", stream)
-    yield stream.getvalue
-    logging.getLogger().handlers.clear()
-
-
-@pytest.fixture
 def service(runtime_factory, tmp_path):
     for name in ("raadgivning.yaml", "help.yaml", "ukendt.yaml"):
         shutil.copy(PROJECT / "flows" / name, tmp_path)
     shutil.copy(PROJECT / "tests" / "fixtures" / "communities" / "torsdag.yaml", tmp_path)
     clock.set_now(datetime(2026, 11, 26, 10, 0, tzinfo=CPH))
     return runtime_factory(flows_dir=tmp_path, quiet_hours="off")
-
-
-def database_dump(runtime) -> dict[str, str]:
-    """Every value in every table, as text, per table."""
-    metadata = MetaData()
-    metadata.reflect(runtime.db.engine)
-    dump = {}
-    with runtime.db.engine.connect() as connection:
-        for table in metadata.sorted_tables:
-            rows = connection.execute(select(table)).all()
-            dump[table.name] = "\n".join(" | ".join(str(value) for value in row) for row in rows)
-    return dump
 
 
 def test_a_case_leaves_the_number_nowhere_and_the_text_only_with_the_case(service, twilio, captured_logs):

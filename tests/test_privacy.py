@@ -1,7 +1,6 @@
 """No phone number and no message text in the logs, whatever happens."""
 from __future__ import annotations
 
-import io
 import logging
 
 import pytest
@@ -14,14 +13,6 @@ from support.signing import inbound_sms_params, twilio_signature
 
 PHONE = "+4520987654"
 SECRET_TEXT = "jeg har det virkelig svært derhjemme"
-
-
-@pytest.fixture
-def captured_logs():
-    stream = io.StringIO()
-    logs.configure("DEBUG", stream)
-    yield stream.getvalue
-    logging.getLogger().handlers.clear()
 
 
 def test_a_whole_conversation_logs_no_number_and_no_text(runtime, twilio, captured_logs):

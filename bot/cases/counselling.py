@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot import textmatch
-from bot.communities import StaffPerson
+from bot.communities import InstagramAccountId, StaffPerson
 from bot.engine.durations import Duration
 from bot.engine.steps.base import LocalizedText, Text, text_in
 from bot.engine.templates import render
@@ -73,8 +73,8 @@ class CaseTexts(BaseModel):
     resumed: Text = _text("Du fortsætter din sag ({{ alias }}). Skriv din besked her.", "You are continuing your case ({{ alias }}). Write your message here.")
     counsellor_reply: Text = _text("Rådgiver: {{ text }}", "Counsellor: {{ text }}")
     case_closed: Text = _text(
-        "Rådgiveren har afsluttet din sag. Skriv RÅD, hvis du vil spørge om noget nyt, eller SLET, hvis vi skal slette dine beskeder nu.",
-        "The counsellor has closed your case. Text ADVICE to ask something new, or DELETE to have your messages deleted now.",
+        "Rådgiveren har afsluttet din sag. Nu skriver du med botten igen. Skriv RÅD, hvis du vil spørge om noget nyt, eller SLET, hvis vi skal slette dine beskeder nu.",
+        "The counsellor has closed your case. You are now writing to the bot again. Text ADVICE to ask something new, or DELETE to have your messages deleted now.",
     )
     deleted: Text = _text("Din sag og alle dine beskeder er slettet.", "Your case and all your messages have been deleted.")
     nothing_to_delete: Text = _text("Du har ingen sag hos rådgivningen, så der er intet at slette.", "You have no case with the counselling service, so there is nothing to delete.")
@@ -106,6 +106,10 @@ class Counselling(Schedule):
     danger_words: DangerWords = Field(default_factory=DangerWords, description="Words of acute danger (suicide, self-harm, violence)")
     texts: CaseTexts = Field(default_factory=CaseTexts)
     alerts: AlertTexts = Field(default_factory=AlertTexts)
+    instagram: list[InstagramAccountId] = Field(
+        default_factory=list,
+        description="Instagram accounts (ids) that are the counselling service's own: every message to them is anonymous, no RÅD needed",
+    )
 
     def say(self, name: str, language: str, **variables) -> str:
         return render(text_in(getattr(self.texts, name), language), {"language": language, **variables})

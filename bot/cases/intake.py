@@ -34,10 +34,16 @@ class Taken:
     duplicate: bool
 
 
-def take(runtime: Runtime, *, channel: str, address: str, body: str, provider_id: str) -> Taken | None:
-    """Store the message with its case and queue the case, or None when it is not a case's."""
+def take(runtime: Runtime, *, channel: str, address: str, body: str, provider_id: str, anonymous: bool = False) -> Taken | None:
+    """Store the message with its case and queue the case, or None when it is not a case's.
+
+    ``anonymous``: the message came to the counselling service's own account (an Instagram
+    profile), where everything is a case's, without RÅD, and nothing ever makes a contact.
+    """
     service = runtime.flows.current().counselling
-    if service is None or any(textmatch.is_exactly(body, word) for word in ALWAYS_ON_WORDS):
+    if service is None:
+        return None
+    if not anonymous and any(textmatch.is_exactly(body, word) for word in ALWAYS_ON_WORDS):
         return None  # STOP is honoured for the number, also in the middle of a case
     opening = opening_words(body)
     deleting = any(textmatch.is_exactly(body, word) for word in DELETE_WORDS)
@@ -47,7 +53,7 @@ def take(runtime: Runtime, *, channel: str, address: str, body: str, provider_id
     to_send: list[tuple[int, str]] = []
     with runtime.db.session() as session:
         case = _open_case(session, sender)
-        if not (opening or deleting or (case is not None and case.listening)):
+        if not (opening or deleting or anonymous or (case is not None and case.listening)):
             return None
         if not _first_receipt(session, keys.receipt_key(channel, provider_id), now):
             return Taken(case.id if case else None, duplicate=True)
@@ -56,6 +62,7 @@ def take(runtime: Runtime, *, channel: str, address: str, body: str, provider_id
             case_id = None
         else:
             if case is None:
+                opening = opening or ("da", body)
                 case = _new_case(session, keys, sender, channel, address, opening[0], now, runtime.settings.zone)
                 kind = "open"
             else:

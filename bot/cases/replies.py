@@ -25,7 +25,7 @@ def send_to_case(
         case_id=case.id,
         body=body,
         choices=choices,
-        kind="reply",
+        kind="human" if direction == "out" else "reply",
         send_after=now,
         now=now,
     )

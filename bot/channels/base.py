@@ -44,3 +44,16 @@ def refused_before_sending(exc: requests.exceptions.ConnectionError) -> bool:
     connection broke while the provider may have had it (resending could send twice)."""
     text = repr(exc)
     return any(marker in text for marker in ("NewConnectionError", "NameResolutionError", "Connection refused"))
+
+
+def environment_read_once(session: requests.Session, url: str) -> requests.Session:
+    """``session`` with the proxy and CA-bundle variables (HTTPS_PROXY, NO_PROXY,
+    REQUESTS_CA_BUNDLE ...) for ``url`` read now and kept. requests would otherwise read the
+    whole environment again on every request: a noticeable part of a send at hundreds a second."""
+    found = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies.update(found.get("proxies") or {})
+    session.verify = found.get("verify", True)
+    if found.get("cert"):
+        session.cert = found["cert"]
+    session.trust_env = False
+    return session

@@ -6,7 +6,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.channels.base import AmbiguousSendError, PermanentSendError, SendResult, TransientSendError, refused_before_sending
+from bot.channels.base import AmbiguousSendError, PermanentSendError, SendResult, TransientSendError, environment_read_once, refused_before_sending
 
 TIMEOUT_SECONDS = 15
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
@@ -69,19 +69,8 @@ class TwilioSmsSender:
 
 
 def _http_client(api_url: str) -> TwilioHttpClient:
-    """Twilio's HTTP client (one keep-alive session per process), with the environment read once.
-
-    requests reads the proxy and CA-bundle variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE
-    ...) from the whole environment on every request, a noticeable part of a send at hundreds
-    a second. They are read here, once, and kept on the session instead.
-    """
+    """Twilio's HTTP client: one keep-alive session per process, with the environment read once."""
     http_client = TwilioHttpClient(timeout=TIMEOUT_SECONDS)
-    session = http_client.session
-    if session is not None:
-        found = session.merge_environment_settings(api_url, {}, None, None, None)
-        session.proxies.update(found.get("proxies") or {})
-        session.verify = found.get("verify", True)
-        if found.get("cert"):
-            session.cert = found["cert"]
-        session.trust_env = False
+    if http_client.session is not None:
+        environment_read_once(http_client.session, api_url)
     return http_client

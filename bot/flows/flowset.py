@@ -35,6 +35,12 @@ class FlowSet:
         self._triggers = sorted(triggers, key=lambda t: len(textmatch.tokens(t.keyword)), reverse=True)
         self.catch_all = next((name for name, flow in self.flows.items() if flow.catch_all), None)
 
+    def instagram_owner(self, account: str) -> str | None:
+        """Who an Instagram account belongs to: a community's slug, "counselling", or None."""
+        if self.counselling is not None and account in self.counselling.instagram:
+            return "counselling"
+        return next((slug for slug, community in self.communities.items() if community.instagram == account), None)
+
     def is_checkin(self, text: str) -> bool:
         """Is the whole message a community's check-in word ("HER", "📍")? Never a prefix:
         "her er mit spørgsmål" is a question."""

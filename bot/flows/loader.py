@@ -409,10 +409,28 @@ def _check_set(good: dict[str, LoadedFile]) -> list[Problem]:
                 problems.append(Problem(str(loaded.path), line, f"keyword {keyword!r} is also used in {other}.yaml ({other_word!r})"))
             seen.setdefault(folded, (name, keyword))
     problems.extend(_similar_keywords(good, seen))
+    problems.extend(_instagram_accounts_used_twice(good))
     catch_alls = [name for name, loaded in good.items() if loaded.flow is not None and loaded.flow.catch_all]
     for name in catch_alls[1:]:
         loaded = good[name]
         problems.append(Problem(str(loaded.path), _line(loaded.root, ("catch_all",)), f"only one flow can catch all messages; '{catch_alls[0]}' already does"))
+    return problems
+
+
+def _instagram_accounts_used_twice(good: dict[str, LoadedFile]) -> list[Problem]:
+    """An Instagram account belongs to one community or to the counselling service, never two."""
+    problems, owners = [], {}
+    for name, loaded in good.items():
+        if loaded.community is not None and loaded.community.instagram:
+            accounts = [(loaded.community.instagram, ("community", "instagram"))]
+        elif loaded.counselling is not None:
+            accounts = [(account, ("counselling", "instagram", index)) for index, account in enumerate(loaded.counselling.instagram)]
+        else:
+            continue
+        for account, where in accounts:
+            if account in owners and owners[account] != name:
+                problems.append(Problem(str(loaded.path), _line(loaded.root, where), f"Instagram account {account} is also {owners[account]}.yaml's"))
+            owners.setdefault(account, name)
     return problems
 
 

@@ -49,8 +49,9 @@ from typing import Any, Iterable
 from urllib.parse import urlencode, urlsplit
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from .local_server import LocalServer
 
 __all__ = [
     "TwilioStandin",
@@ -394,12 +395,7 @@ class _Drop:
 _DROP = _Drop()
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # no access log on stderr
-        pass
-
-
-class TwilioStandin:
+class TwilioStandin(LocalServer):
     """Twilio's Messages API on 127.0.0.1, validating every request against Twilio's OpenAPI spec.
 
     Records (all snapshots, safe to keep):
@@ -418,9 +414,7 @@ class TwilioStandin:
         self._spec_path = spec_path
         self.spec: TwilioSpec | None = None
         self._lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread: threading.Thread | None = None
+        super().__init__(name="Twilio stand-in")
         self._requests: list[dict] = []
         self._messages: list[dict] = []
         self._violations: list[str] = []
@@ -431,40 +425,9 @@ class TwilioStandin:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> "TwilioStandin":
-        if self._server is not None:
-            return self
-        self.spec = load_spec(self._spec_path)
-        self._stopping.clear()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="twilio-standin", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()  # ends any delay_next() sleep
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> "TwilioStandin":
-        return self.start()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>``: use it as TWILIO_API_URL / ``client.api.base_url``."""
         if self._server is None:
-            raise RuntimeError("the Twilio stand-in is not running: call start() or use it as a context manager")
-        return f"http://127.0.0.1:{self._server.server_port}"
+            self.spec = load_spec(self._spec_path)
+        return super().start()
 
     # -- what happened --------------------------------------------------------------------------
 

@@ -32,6 +32,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('attachments', sa.JSON(), nullable=True))
     with op.batch_alter_table('outbound_messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('choices', sa.JSON(), nullable=True))
+    # Instagram's message ids are longer than Twilio's sids. SQLite does not enforce a VARCHAR's
+    # length (and rebuilding those tables there would be for nothing).
+    if op.get_bind().dialect.name != 'sqlite':
+        for table in ('inbound_messages', 'outbound_messages'):
+            op.alter_column(table, 'provider_id', type_=sa.String(length=255), existing_type=sa.String(length=64))
 
 
 def downgrade() -> None:
