@@ -175,7 +175,7 @@ def _tell_someone(runtime: Runtime, session: Session, community, member: Member,
     morning = quiet_hours.next_allowed(now, runtime.settings.quiet_window, runtime.settings.zone)
     messages = add_staff_messages(session, recipients, note, send_after=morning, now=now)
     if community.no_show.miss_you is not None and contact.opted_out_at is None:
-        channel, address = reachable_at(contact)
+        channel, address = reachable_at(contact, account=community.instagram)
         if address:
             body = render(text_in(community.no_show.miss_you, contact.language), member_variables(runtime, community, member))
             messages.append(

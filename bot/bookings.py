@@ -229,7 +229,7 @@ def tell_member(runtime: Runtime, session: Session, community: Community, member
     """A time staff booked or cancelled for a young person is never a surprise: they get a text
     (outside quiet hours). Returns the message, or None when they cannot be reached."""
     contact = member.contact
-    channel, address = reachable_at(contact)
+    channel, address = reachable_at(contact, account=community.instagram)
     if address is None or contact.opted_out_at is not None:
         return None
     zone = runtime.settings.zone

@@ -45,15 +45,6 @@ def last_inbound(session: Session, *, address: str | None, case_id: int | None) 
     return session.scalar(select(ContactURN.last_inbound_at).where(ContactURN.scheme == "instagram", ContactURN.path == address))
 
 
-def can_carry(contact: Contact, channel: str, now: datetime) -> bool:
-    """Can an automatic message reach ``contact`` on ``channel`` now?"""
-    scheme = channels.CHANNEL_SCHEMES.get(channel)
-    urns = [urn for urn in contact.urns if urn.scheme == scheme]
-    if channel == "instagram":
-        return any(messaging_for("automatic", urn.last_inbound_at, now) for urn in urns)
-    return bool(urns)
-
-
 def agreed_to_sms(session: Session, contact: Contact) -> bool:
     """A number, and a yes to messages (a community joined with consent), and no STOP."""
     if contact.opted_out_at is not None or not any(urn.scheme == "tel" for urn in contact.urns):
@@ -64,14 +55,16 @@ def agreed_to_sms(session: Session, contact: Contact) -> bool:
 
 
 def hold_back(runtime: Runtime, session: Session, message: OutboundMessage, now: datetime) -> OutboundMessage | None:
-    """An Instagram message outside Meta's window: held, then by SMS if allowed, else staff are told.
-    Returns the SMS that goes instead, if any."""
+    """An Instagram message outside Meta's window: held, and staff are told; it goes by SMS
+    instead if the young person has a number and said yes. Returns that SMS, if any."""
     message.status, message.error_code, message.updated_at = HELD, "meta_window", now
     message.error_detail = "outside Meta's messaging window (24 hours; 7 days for a person's reply)"
     contact = session.get(Contact, message.contact_id) if message.contact_id else None
     if contact is not None and message.kind == "automatic" and agreed_to_sms(session, contact):
         number = next(urn.path for urn in contact.urns if urn.scheme == "tel")
         body = channels.render("sms", message.body, message.choices or ())
+        text = "Ungebot: En besked på Instagram blev sendt som sms i stedet: den unge har ikke skrevet på Instagram i 24 timer."
+        session.add(StaffNotification(contact_id=contact.id, flow=None, text=text, created_at=now))
         log.info("outbound message %s: outside Instagram's window, sent by SMS instead", message.id)
         return add_message(session, contact_id=contact.id, channel="sms", to_address=number, body=body, kind="automatic", send_after=now, now=now)
     if message.case_id is not None:

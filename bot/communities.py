@@ -42,6 +42,7 @@ SENSITIVE_STEMS = (
     "anbring", "sagsbehandl", "socialforvaltning", "kriminal", "fængsel",
 )
 SENSITIVE_WORDS = ("trans", "stof", "stoffer", "hash", "sex")
+_FOLDED_STEMS = tuple((stem, textmatch.fold(stem).replace(" ", "")) for stem in SENSITIVE_STEMS)
 
 DEFAULT_REPLIES = {
     "confirmed": {"da": "Fedt, vi ses!", "en": "Great, see you!"},
@@ -204,7 +205,7 @@ class Community(Schedule):
         allowed = {textmatch.fold(word) for word in self.allow_words}
         found = []
         for token in textmatch.tokens(text.replace("-", " ")):
-            stem = next((s for s in SENSITIVE_STEMS if token.startswith(textmatch.fold(s).replace(" ", ""))), None)
+            stem = next((stem for stem, folded in _FOLDED_STEMS if token.startswith(folded)), None)
             hit = stem or (token if token in SENSITIVE_WORDS else None)
             if hit and token not in allowed and textmatch.fold(hit) not in allowed:
                 found.append(token)

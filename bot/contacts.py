@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import clock
-from bot.channel_rules import can_carry
+from bot.channel_rules import messaging_for
 from bot.channels import CHANNEL_SCHEMES
 from bot.models import Contact, ContactURN
 
@@ -39,22 +39,36 @@ def address_of(contact: Contact, scheme: str) -> str | None:
     return max(urns, key=lambda urn: urn.last_inbound_at or datetime.min.replace(tzinfo=timezone.utc)).path
 
 
-def reachable_at(contact: Contact, channel: str | None = None, now: datetime | None = None) -> tuple[str, str | None]:
+def reachable_at(
+    contact: Contact, channel: str | None = None, now: datetime | None = None, *, account: str | None = None
+) -> tuple[str, str | None]:
     """(channel, address) for a message to ``contact`` (docs/channels.md):
 
     a reply goes back the way the message came (``channel``). An automatic message goes the way
     the young person last wrote, if that way can carry it now (SMS and the terminal always,
-    Instagram within Meta's 24 hours); else by SMS, else Instagram; the web chat only when it is
-    their only way (it waits there until they open it). Failing all that, the way they last
-    wrote, where the sender holds it back and tells staff.
+    Instagram within Meta's 24 hours: from the community's own ``account`` if it can); else by
+    SMS, else Instagram; the web chat only when it is their only way (it waits there until they
+    open it). Failing all that, the way they last wrote, where the sender holds it back and
+    tells staff.
     """
     if channel is not None:
         return channel, address_of(contact, CHANNEL_SCHEMES.get(channel, "tel"))
     now = now or clock.now()
     last = contact.last_channel or "sms"
     for candidate in dict.fromkeys([last, "sms", "instagram"]):
-        if candidate != "webchat" and can_carry(contact, candidate, now):
-            return candidate, address_of(contact, CHANNEL_SCHEMES[candidate])
+        address = _open_now(contact, candidate, now, account) if candidate != "webchat" else None
+        if address is not None:
+            return candidate, address
     if contact.urns and all(urn.scheme == "webchat" for urn in contact.urns):
         return "webchat", address_of(contact, "webchat")
     return last, address_of(contact, CHANNEL_SCHEMES.get(last, "tel"))
+
+
+def _open_now(contact: Contact, channel: str, now: datetime, account: str | None) -> str | None:
+    """The address on ``channel`` that can carry an automatic message now, if there is one."""
+    if channel != "instagram":
+        return address_of(contact, CHANNEL_SCHEMES.get(channel, "tel"))
+    open_urns = [urn for urn in contact.urns if urn.scheme == "instagram" and messaging_for("automatic", urn.last_inbound_at, now)]
+    own = [urn for urn in open_urns if account and urn.path.startswith(f"{account}:")]
+    chosen = own or open_urns
+    return max(chosen, key=lambda urn: urn.last_inbound_at).path if chosen else None

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import attendance, channels, checkin, clock, engine, members, quiet_hours
-from bot import bookings
+from bot import bookings, linking
 from bot.contacts import reachable_at
 from bot.engine import actions
+from bot.engine.texts import system_text
 from bot.mood import answers as mood_answers
 from bot.models import Contact, Conversation, InboundMessage, StaffNotification
 from bot.outbox import add_message, add_staff_messages, enqueue_sends
@@ -39,6 +40,9 @@ def process_contact(contact_id: int) -> None:
             .order_by(InboundMessage.id)
         ).all()
         for message in pending:
+            if _first_on_instagram(session, message):
+                # Meta's rule and plain honesty: someone writing to a profile may expect a person.
+                created.extend(_say(runtime, session, contact, [system_text("bot_intro", contact.language)], now, message))
             outcome = engine.handle(
                 flows, _view(contact), _state(conversation), engine.IncomingText(message.body), now, runtime.settings.zone
             )
@@ -54,6 +58,15 @@ def process_contact(contact_id: int) -> None:
     enqueue_sends(runtime, to_queue)
     if pending:
         log.info("contact %s: %d message(s) processed, %d to send", contact_id, len(pending), len(created))
+
+
+def _first_on_instagram(session: Session, message: InboundMessage) -> bool:
+    if message.channel != "instagram":
+        return False
+    earlier = select(InboundMessage.id).where(
+        InboundMessage.contact_id == message.contact_id, InboundMessage.channel == "instagram", InboundMessage.id < message.id
+    )
+    return session.scalar(earlier.limit(1)) is None
 
 
 def _is_due(conversation: Conversation, now: datetime) -> bool:
@@ -132,6 +145,8 @@ def _apply(
             created.extend(_say(runtime, session, contact, texts, now, replying_to))
         elif isinstance(action, actions.BOOKING_ACTIONS):
             answers.append(bookings.answer(runtime, session, contact, action, now))
+        elif isinstance(action, actions.LINK_ACTIONS):
+            answers.append(linking.answer(runtime, session, contact, action, now, created))
     conversation = _store_state(session, contact, conversation, outcome, now)
     for facts in answers:
         # The booking step waits for these; it hears them in the same job, before the next message.

@@ -265,7 +265,7 @@ def _send_one(
         reason = "cancelled"
     elif now >= event.starts_at:
         reason = "missed"
-    channel, address = reachable_at(contact)
+    channel, address = reachable_at(contact, account=community.instagram if community else None)
     if reason is None and address is None:
         reason = "cancelled"
     if reason is not None:

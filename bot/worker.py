@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 from rq import SimpleWorker
 
@@ -26,4 +27,11 @@ def run_until_idle(runtime: Runtime, rounds: int = 20) -> None:
         Scheduler(runtime).run_pass()
         if all(queue.count == 0 for queue in runtime.queues):
             return
-        SimpleWorker(runtime.queues, connection=runtime.redis).work(burst=True, logging_level="WARNING")
+        # A burst worker takes over SIGINT and SIGTERM and leaves them so: give them back, or a
+        # later Ctrl-C would land in whatever the caller does next as RQ's StopRequested.
+        handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            SimpleWorker(runtime.queues, connection=runtime.redis).work(burst=True, logging_level="WARNING")
+        finally:
+            for number, handler in handlers.items():
+                signal.signal(number, handler)

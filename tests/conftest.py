@@ -27,6 +27,8 @@ SHIPPED_FLOWS = PROJECT / "flows"
 REDIS_URL = os.environ.get("UNGEBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 POSTGRES_ADMIN_URL = os.environ.get("UNGEBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DATABASES = os.environ.get("UNGEBOT_TEST_DATABASES", "sqlite,postgresql").split(",")
+# For tests worth one run, not one per database: production's, when the tests have it.
+SERVER_DATABASE = "postgresql" if "postgresql" in DATABASES else DATABASES[0]
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

@@ -76,7 +76,8 @@ def notes(runtime) -> list[str]:
 
 def test_a_reminder_goes_on_instagram_within_24_hours_and_is_held_back_after(client, runtime, graph):
     join_on_instagram(client, runtime)
-    assert [m["messaging_type"] for m in graph.messages] == ["RESPONSE"] * 3, "answers to what she wrote"
+    assert graph.messages[0]["text"].startswith("Hej! Jeg er Ungebot, en chatbot – ikke et menneske."), "first: it is a bot"
+    assert [m["messaging_type"] for m in graph.messages] == ["RESPONSE"] * 4, "answers to what she wrote"
     reminders.plan(runtime)
     clock.set_now(datetime(2026, 11, 25, 11, 0, 30, tzinfo=CPH))  # Wednesday 11:00: 23 hours later
     drain(runtime)
@@ -88,7 +89,7 @@ def test_a_reminder_goes_on_instagram_within_24_hours_and_is_held_back_after(cli
     reminders.plan(runtime)
     clock.set_now(datetime(2026, 12, 2, 11, 0, 30, tzinfo=CPH))
     drain(runtime)
-    assert len(graph.messages) == 4, "nothing more went to Instagram"
+    assert len(graph.messages) == 5, "nothing more went to Instagram"
     (held,) = outbox(runtime, status="held")
     assert (held.channel, held.kind, held.error_code) == ("instagram", "automatic", "meta_window")
     assert notes(runtime)[-1].startswith("Ungebot: En besked på Instagram blev holdt tilbage")
@@ -112,14 +113,14 @@ def test_with_a_number_and_a_yes_sms_carries_what_instagram_may_not(client, runt
     clock.set_now(datetime(2026, 11, 25, 12, 30, tzinfo=CPH))
     assert sending.send_outbound(written_id) == "held"
     drain(runtime)
-    assert len(graph.messages) == 3
+    assert len(graph.messages) == 4, "the bot's introduction and three answers, nothing more"
     by_sms = [m["body"] for m in twilio.messages if m["to"] == "+4529700001"]
     assert by_sms[0] == "Hej Sara! Kommer du i aften?\n1 Ja\n2 Nej", "the held one, its choices as a numbered list now"
     assert by_sms[1].startswith("Hej Sara! Vi ses i onsdagsgruppen i aften"), "the day's reminder, written now, goes by SMS at once"
     with runtime.db.session() as session:
         contact = session.scalars(select(Contact)).one()
         assert reachable_at(contact) == ("sms", "+4529700001"), "SMS first now, until she writes on Instagram again"
-    assert notes(runtime) == [], "nobody needs telling: it reached her"
+    assert notes(runtime) == ["Ungebot: En besked på Instagram blev sendt som sms i stedet: den unge har ikke skrevet på Instagram i 24 timer."]
 
 
 def test_a_counsellors_reply_may_go_up_to_7_days_later_with_the_human_agent_tag(client, runtime, graph):
@@ -157,7 +158,7 @@ def test_a_token_meta_stopped_accepting_tells_staff_once_and_works_again_once_re
     write(client, runtime, "hjælp")
     write(client, runtime, "hjælp igen")
     assert graph.messages == []
-    assert [(m.status, m.error_code) for m in outbox(runtime, channel="instagram")] == [("failed", "190")] * 2, "not retried forever"
+    assert [(m.status, m.error_code) for m in outbox(runtime, channel="instagram")] == [("failed", "190")] * 3, "the introduction and two answers; not retried forever"
     with runtime.db.session() as session:
         account = session.scalars(select(ChannelAccount)).one()
         assert (account.channel, account.account_id, account.status) == ("instagram", OPEN_PROFILE, "reconnect")
@@ -165,6 +166,27 @@ def test_a_token_meta_stopped_accepting_tells_staff_once_and_works_again_once_re
     assert len(told) == 1 and OPEN_PROFILE in told[0] and META_TOKEN not in told[0]
     graph.reset()  # staff made a new token
     write(client, runtime, "hjælp")
-    assert len(graph.messages) == 1
+    assert len(graph.messages) == 1, "the answer (the bot's introduction went, and failed, with the first)"
     with runtime.db.session() as session:
         assert session.scalars(select(ChannelAccount.status)).one() == "connected"
+
+
+def test_which_channel_an_automatic_message_takes():
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=CPH)
+
+    def person(last_channel: str, *urns: tuple[str, str, timedelta | None]) -> Contact:
+        contact = Contact(language="da", fields={}, last_channel=last_channel)
+        contact.urns = [ContactURN(scheme=scheme, path=path, last_inbound_at=None if ago is None else now - ago) for scheme, path, ago in urns]
+        return contact
+
+    two_profiles = person("instagram", ("instagram", "111:9", timedelta(hours=1)), ("instagram", "222:8", timedelta(minutes=10)))
+    assert reachable_at(two_profiles, now=now) == ("instagram", "222:8"), "the profile written to last"
+    assert reachable_at(two_profiles, now=now, account="111") == ("instagram", "111:9"), "the community's own profile"
+    two_profiles.urns[0].last_inbound_at = now - timedelta(hours=25)
+    assert reachable_at(two_profiles, now=now, account="111") == ("instagram", "222:8"), "its own profile may not write now"
+    assert reachable_at(person("instagram", ("instagram", "111:9", timedelta(hours=25)), ("tel", "+4529700001", None)), now=now) == ("sms", "+4529700001")
+    assert reachable_at(person("instagram", ("instagram", "111:9", timedelta(hours=25))), now=now) == ("instagram", "111:9"), "held at sending"
+    assert reachable_at(person("webchat", ("webchat", "ab12", None), ("tel", "+4529700001", None)), now=now) == ("sms", "+4529700001")
+    assert reachable_at(person("webchat", ("webchat", "ab12", None)), now=now) == ("webchat", "ab12"), "its only way: it waits in the chat"
+    assert reachable_at(person("sms", ("tel", "+4529700001", None), ("instagram", "111:9", timedelta(hours=1))), now=now) == ("sms", "+4529700001")
+    assert reachable_at(two_profiles, "sms") == ("sms", None), "a reply goes back the way the message came, or nowhere"

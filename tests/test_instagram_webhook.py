@@ -173,7 +173,8 @@ def test_meta_delivering_the_same_mid_twice_is_processed_once(client, runtime):
     drain(runtime)
     assert len(stored(runtime)) == 1
     answers = outbox(runtime, channel="instagram")
-    assert len(answers) == 1 and answers[0].to_address == f"{OPEN_PROFILE}:{YOUNG_PERSON}"
+    assert len(answers) == 2, "the bot says it is a bot, then answers: once"
+    assert answers[0].body.startswith("Hej! Jeg er Ungebot, en chatbot") and {a.to_address for a in answers} == {f"{OPEN_PROFILE}:{YOUNG_PERSON}"}
 
 
 def test_an_unsent_message_leaves_our_database_too(client, runtime):

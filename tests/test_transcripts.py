@@ -9,12 +9,16 @@ from pathlib import Path
 import pytest
 
 from bot.transcripts import TranscriptRun, load_transcripts, transcript_phone
+from conftest import SERVER_DATABASE
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((PROJECT / "flows" / "tests").glob("*.yaml"))
 TRANSCRIPTS = [transcript for path in SHIPPED for transcript in load_transcripts(path)]
 
 
+# `ungebot flows test` runs every one of them on SQLite (the laptop's database) below; here they
+# run on the production database.
+@pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
 @pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=[f"{t.path.stem}: {t.name}" for t in TRANSCRIPTS])
 def test_shipped_transcript(runtime, transcript):
     assert TranscriptRun(runtime, transcript, transcript_phone(1)).run() == []

@@ -15,7 +15,7 @@ from bot import clock
 from bot.api.auth import create_token
 from bot.cases.identity import new_key_set
 from bot.web import create_app
-from conftest import DATABASES
+from conftest import SERVER_DATABASE
 from support.local_server import LocalServer
 from test_concurrency import environment, start, stop
 
@@ -25,8 +25,7 @@ HELP_TEXT = "Hej! Jeg er Ungebot, en automatisk besked-service fra dit ungested.
 GREETING = "Hej! Jeg er Ungebot, en chatbot – ikke et menneske."
 ANSWER = "Det kan vi finde ud af sammen. Har du talt med din udlejer?"
 # Several processes share the database in production: PostgreSQL, where the tests have it.
-DATABASE = "postgresql" if "postgresql" in DATABASES else DATABASES[0]
-pytestmark = pytest.mark.parametrize("database_url", [DATABASE], indirect=True)
+pytestmark = pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
 
 
 @pytest.fixture(scope="module")

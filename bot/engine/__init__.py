@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot import textmatch
 from bot.engine import actions
-from bot.engine.actions import BookingFacts, ContactView, Event, IncomingText, Outcome, State, TimedOut
+from bot.engine.actions import BookingFacts, ContactView, Event, IncomingText, LinkFacts, Outcome, State, TimedOut
 from bot.engine.context import Context
 from bot.engine.steps.base import Continue, End, Goto, StartFlow, Transition, Wait
 from bot.engine.texts import OPT_IN_WORDS, OPT_OUT_WORDS
@@ -46,8 +46,8 @@ def handle(
         ctx.flow, ctx.step, ctx.data = state.flow, state.step, dict(state.data)
         return _follow(flows, ctx, step.time_out(ctx))
 
-    if isinstance(event, BookingFacts):
-        # The edge's answer to what a booking step asked it to look up or do.
+    if isinstance(event, (BookingFacts, LinkFacts)):
+        # The edge's answer to what a booking or NUMMER step asked it to look up or do.
         step = _lookup(flows, state) if state is not None else None
         if step is None:
             return Outcome(state, [], end_reason=end_reason)

@@ -65,7 +65,16 @@ class BookingFacts:
     subject: BookedTime | None = None  # the booking that was made or cancelled
 
 
-Event = IncomingText | TimedOut | BookingFacts
+@dataclass(frozen=True)
+class LinkFacts:
+    """The edge's answer to a link action: sent, invalid (not a mobile number), known (theirs
+    already), refused (the number said STOP), wrong (code), expired, or linked."""
+
+    result: str
+    shown: str = ""  # the number as they can recognise it: +45 20 •• •• 56
+
+
+Event = IncomingText | TimedOut | BookingFacts | LinkFacts
 
 
 @dataclass(frozen=True)
@@ -168,9 +177,28 @@ class CancelBooking:
 BOOKING_ACTIONS = (LookUpTimes, BookTime, CancelBooking)
 
 
+@dataclass(frozen=True)
+class SendLinkCode:
+    """NUMMER: text a code to ``number`` (as typed) so the young person can prove it is theirs.
+    The edge answers with LinkFacts."""
+
+    number: str
+
+
+@dataclass(frozen=True)
+class CheckLinkCode:
+    """NUMMER: is ``code`` the one texted? If so the edge links the number. Answered with LinkFacts."""
+
+    code: str
+
+
+LINK_ACTIONS = (SendLinkCode, CheckLinkCode)
+
+
 Action = (
     SendText | SaveField | NotifyStaff | OptOut | OptIn | JoinCommunity | RecordAttendance | CheckIn
     | RecordMood | RecordMoodNote | PauseCheckins | ResumeCheckins | LookUpTimes | BookTime | CancelBooking
+    | SendLinkCode | CheckLinkCode
 )
 
 

@@ -100,6 +100,12 @@ class Context:
     def cancel_booking(self, booking_id: int) -> None:
         self.actions.append(actions.CancelBooking(booking_id))
 
+    def send_link_code(self, number: str) -> None:
+        self.actions.append(actions.SendLinkCode(number))
+
+    def check_link_code(self, code: str) -> None:
+        self.actions.append(actions.CheckLinkCode(code))
+
     def pass_on(self, note: str) -> None:
         """Staff get a note; the young person is told honestly that a person will answer."""
         self.notify(note)

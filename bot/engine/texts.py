@@ -33,6 +33,50 @@ SYSTEM_TEXTS: dict[str, dict[str, str]] = {
         "da": "Tak for din besked. Jeg har sendt den videre til en voksen her, som svarer, så snart de kan.",
         "en": "Thanks for your message. I've passed it on to an adult here, who will answer as soon as they can.",
     },
+    "bot_intro": {
+        "da": "Hej! Jeg er Ungebot, en chatbot – ikke et menneske. Skriv HJÆLP for at se, hvad jeg kan, eller RÅD for at spørge en rådgiver anonymt.",
+        "en": "Hi! I'm Ungebot, a chatbot – not a human. Text HELP to see what I can do, or ADVICE to ask a counsellor anonymously.",
+    },
+    "link_ask_number": {
+        "da": "Vil du også kunne få beskeder som sms? Skriv dit mobilnummer, så sender vi en kode til det.",
+        "en": "Would you like messages by text too? Write your mobile number and we'll text a code to it.",
+    },
+    "link_code_sent": {
+        "da": "Vi har sendt en kode til {{ shown }}. Skriv koden her.",
+        "en": "We've texted a code to {{ shown }}. Write the code here.",
+    },
+    "link_code_sms": {
+        "da": "Din kode til Ungebot er {code}. Har du ikke bedt om den, kan du se bort fra denne sms.",
+        "en": "Your Ungebot code is {code}. If you didn't ask for it, you can ignore this text.",
+    },
+    "link_invalid": {
+        "da": "Det ligner ikke et mobilnummer. Skriv det fx sådan: 20 12 34 56.",
+        "en": "That doesn't look like a mobile number. Write it like this, for example: +45 20 12 34 56.",
+    },
+    "link_wrong": {
+        "da": "Koden passer ikke. Prøv igen.",
+        "en": "That code isn't right. Try again.",
+    },
+    "link_expired": {
+        "da": "Koden virker ikke længere. Skriv SMS, hvis du vil prøve igen.",
+        "en": "The code no longer works. Write MY NUMBER if you'd like to try again.",
+    },
+    "link_gave_up": {
+        "da": "Det lykkedes ikke denne gang. Skriv SMS, hvis du vil prøve igen.",
+        "en": "That didn't work this time. Write MY NUMBER if you'd like to try again.",
+    },
+    "link_linked": {
+        "da": "Tak! Nu kan vi også skrive til dig på sms ({{ shown }}), fx beskeden på dagen.",
+        "en": "Thanks! Now we can also text you ({{ shown }}), for example the message on the day.",
+    },
+    "link_known": {
+        "da": "Det nummer ({{ shown }}) har vi allerede.",
+        "en": "We already have that number ({{ shown }}).",
+    },
+    "link_refused": {
+        "da": "Det nummer har bedt om ikke at få beskeder. Skriv START fra telefonen, hvis du vil have dem igen.",
+        "en": "That number has asked not to get messages. Text START from the phone if you want them again.",
+    },
     "checkin_not_member": {
         "da": "Du er ikke med i et fællesskab, hvor man tjekker ind. Skriv HJÆLP, hvis du vil vide, hvad du kan.",
         "en": "You're not in a community where you check in. Text HELP to see what you can do.",

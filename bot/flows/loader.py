@@ -25,6 +25,7 @@ from bot.mood.flows import mood_checkins_flows, mood_reply_flow, mood_reply_flow
 from bot.bookable import BOOKING_WORDS, booking_flows
 from bot.mood.settings import MOOD_VARIABLES, MoodCheckin, MoodFile
 from bot.flows.model import Flow
+from bot.flows.number_flow import NUMBER_WORDS, number_flow
 
 MAX_SEGMENTS = 2
 
@@ -113,8 +114,10 @@ def load_flows(directory: Path, fallback: dict[str, LoadedFile] | None = None) -
         flows[slug] = join_flow(slug, community)
         flows[reply_flow_name(slug)] = reply_flow(slug, community)
     if any(community.bookable is not None for community in communities.values()):
-        problems.extend(_booking_words_taken(good))
+        problems.extend(_reserved_words_taken(good, BOOKING_WORDS.values(), "books, cancels or moves a bookable time"))
         flows.update(booking_flows())
+    problems.extend(_reserved_words_taken(good, [NUMBER_WORDS], "gives the bot a mobile number (SMS, MIT NUMMER)"))
+    flows.update(number_flow())
     _drop_broken_references(flows, good, problems)
     counselling = next((f.counselling for f in good.values() if f.counselling is not None), None)
     moods = {name: f.mood for name, f in good.items() if f.mood is not None}
@@ -470,9 +473,10 @@ def _drop_broken_references(flows: dict[str, Flow], good: dict[str, LoadedFile],
                     break
 
 
-def _booking_words_taken(good: dict[str, LoadedFile]) -> list[Problem]:
-    """BOOK, AFLYS and FLYT belong to bookable times once a community has them."""
-    reserved = {textmatch.fold(word): word for words in BOOKING_WORDS.values() for word in words}
+def _reserved_words_taken(good: dict[str, LoadedFile], reserved_words, what: str) -> list[Problem]:
+    """The bot's own words (BOOK, AFLYS and FLYT once a community has bookable times; NUMMER) are
+    no flow's keyword."""
+    reserved = {textmatch.fold(word): word for words in reserved_words for word in words}
     problems = []
     for loaded in good.values():
         source = loaded.community or loaded.flow
@@ -481,5 +485,5 @@ def _booking_words_taken(good: dict[str, LoadedFile]) -> list[Problem]:
         for keyword, _ in source.keywords():
             if textmatch.fold(keyword) in reserved:
                 line = _line(loaded.root, ("community", "keyword") if loaded.community else ("triggers",))
-                problems.append(Problem(str(loaded.path), line, f"keyword {keyword!r} books, cancels or moves a bookable time; choose another"))
+                problems.append(Problem(str(loaded.path), line, f"keyword {keyword!r} {what}; choose another"))
     return problems

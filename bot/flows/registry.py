@@ -14,6 +14,9 @@ from bot.flows.loader import LoadedFile, LoadResult, flow_files, load_flows
 
 log = logging.getLogger(__name__)
 
+FIRST_LOADS_KEPT = 16
+_FIRST_LOADS: dict[tuple, LoadResult] = {}
+
 
 class FlowRegistry:
     def __init__(self, directory: Path, check_every: float = 1.0):
@@ -42,6 +45,21 @@ class FlowRegistry:
             entries.append((path.name, stat.st_mtime_ns, stat.st_size))
         return tuple(entries)
 
+    def _load(self, signature: tuple) -> LoadResult:
+        """A folder as it is: the same for every registry that starts on it unchanged (each web
+        process, each test), so it is read once per process. Later edits fall back on this
+        registry's own last good files, so they are read here."""
+        if self._good_files:
+            return load_flows(self.directory, fallback=self._good_files)
+        key = (self.directory.resolve(), signature)
+        result = _FIRST_LOADS.get(key)
+        if result is None:
+            result = load_flows(self.directory)
+            if len(_FIRST_LOADS) >= FIRST_LOADS_KEPT:
+                _FIRST_LOADS.pop(next(iter(_FIRST_LOADS)))
+            _FIRST_LOADS[key] = result
+        return result
+
     def _reload_if_changed(self, force: bool = False) -> None:
         with self._lock:
             self._checked_at = time.monotonic()
@@ -49,7 +67,7 @@ class FlowRegistry:
             if not force and signature == self._signature:
                 return
             self._signature = signature
-            result = load_flows(self.directory, fallback=self._good_files)
+            result = self._load(signature)
             self.last_result = result
             self._good_files = {name: f for name, f in result.files.items() if f.valid}
             self._flowset = result.flowset

@@ -22,22 +22,19 @@ would, in Meta's order. Anything wrong is appended to ``.violations`` (so a test
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import hmac
 import json
 import re
 import secrets
 import socket
-import threading
-from collections import deque
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from .local_server import LocalServer
+from .local_server import ProviderStandin
 
 __all__ = ["GraphStandin", "graph_error", "appsecret_proof"]
 
@@ -108,7 +105,7 @@ class _Refusal(Exception):
         self.status, self.code, self.message, self.subcode, self.violation = status, code, message, subcode, violation
 
 
-class GraphStandin(LocalServer):
+class GraphStandin(ProviderStandin):
     """Meta's Send API on 127.0.0.1, checking every request as Meta would.
 
     ``tokens`` maps each valid page access token to the Instagram account it sends from.
@@ -126,38 +123,10 @@ class GraphStandin(LocalServer):
     def __init__(self, app_secret: str, tokens: dict[str, str]):
         self.app_secret = app_secret
         self.tokens = dict(tokens)
-        self._lock = threading.RLock()
         super().__init__(name="Graph stand-in")
-        self._requests: list[dict] = []
-        self._messages: list[dict] = []
-        self._violations: list[str] = []
-        self._failures: deque[_Failure | None] = deque()
-        self._delays: deque[float] = deque()
-        self._drops = 0
         self._expired: set[str] = set()
 
     # -- what happened --------------------------------------------------------------------------
-
-    @property
-    def requests(self) -> list[dict]:
-        with self._lock:
-            return copy.deepcopy(self._requests)
-
-    @property
-    def messages(self) -> list[dict]:
-        with self._lock:
-            return copy.deepcopy(self._messages)
-
-    @property
-    def violations(self) -> list[str]:
-        with self._lock:
-            return list(self._violations)
-
-    def take_violations(self) -> list[str]:
-        """Return the violations so far and forget them (for tests that break the rules on purpose)."""
-        with self._lock:
-            taken, self._violations = self._violations, []
-            return taken
 
     def sent_texts_to(self, igsid: str) -> list[str]:
         with self._lock:
@@ -183,19 +152,6 @@ class GraphStandin(LocalServer):
             self._failures.extend(None for _ in range(after))
             self._failures.extend(_Failure(http_status, code, subcode, message) for _ in range(times))
 
-    def delay_next(self, seconds: float, times: int = 1) -> None:
-        """Make the next ``times`` correct requests wait ``seconds`` before answering (a slow Meta)."""
-        with self._lock:
-            self._delays.extend(float(seconds) for _ in range(times))
-
-    def drop_next(self, times: int = 1) -> None:
-        """Take the next ``times`` messages, then close the connection without answering.
-
-        The sender sees ``requests.exceptions.ConnectionError`` although Meta has the message.
-        """
-        with self._lock:
-            self._drops += times
-
     def expire_token(self, token: str) -> None:
         """From now on (until ``reset``) ``token`` is answered with code 190, as Meta does when a token lapses."""
         with self._lock:
@@ -204,12 +160,7 @@ class GraphStandin(LocalServer):
     def reset(self) -> None:
         """Forget requests, messages, violations, expired tokens and scripted failures, delays and drops."""
         with self._lock:
-            self._requests.clear()
-            self._messages.clear()
-            self._violations.clear()
-            self._failures.clear()
-            self._delays.clear()
-            self._drops = 0
+            super().reset()
             self._expired.clear()
 
     # -- HTTP -----------------------------------------------------------------------------------

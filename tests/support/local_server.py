@@ -2,7 +2,9 @@
 serve the bot itself to a real browser."""
 from __future__ import annotations
 
+import copy
 import threading
+from collections import deque
 from typing import Any, Callable
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -58,3 +60,63 @@ class LocalServer:
         if self._server is None:
             raise RuntimeError(f"the {self._name} is not running: call start() or use it as a context manager")
         return f"http://{self._host}:{self._server.server_port}"
+
+
+class ProviderStandin(LocalServer):
+    """A provider's API on 127.0.0.1 (Twilio's, Meta's): what it was asked and took, what was
+    wrong with the asking, and failures scripted by a test. Subclasses answer in ``_wsgi``."""
+
+    def __init__(self, *, name: str):
+        super().__init__(name=name)
+        self._lock = threading.RLock()
+        self._requests: list[dict] = []
+        self._messages: list[dict] = []
+        self._violations: list[str] = []
+        self._failures: deque = deque()
+        self._delays: deque[float] = deque()
+        self._drops = 0
+
+    @property
+    def requests(self) -> list[dict]:
+        with self._lock:
+            return copy.deepcopy(self._requests)
+
+    @property
+    def messages(self) -> list[dict]:
+        with self._lock:
+            return copy.deepcopy(self._messages)
+
+    @property
+    def violations(self) -> list[str]:
+        with self._lock:
+            return list(self._violations)
+
+    def take_violations(self) -> list[str]:
+        """Return the violations so far and forget them (for tests that break the rules on purpose)."""
+        with self._lock:
+            taken, self._violations = self._violations, []
+            return taken
+
+    def delay_next(self, seconds: float, times: int = 1) -> None:
+        """Make the next ``times`` correct requests wait ``seconds`` before answering (a slow provider)."""
+        with self._lock:
+            self._delays.extend(float(seconds) for _ in range(times))
+
+    def drop_next(self, times: int = 1) -> None:
+        """Take the next ``times`` messages, then close the connection without answering.
+
+        The sender sees ``requests.exceptions.ConnectionError`` although the provider has the
+        message: the crash window between "the provider took it" and "we recorded its id".
+        """
+        with self._lock:
+            self._drops += times
+
+    def reset(self) -> None:
+        """Forget requests, messages, violations and scripted failures, delays and drops."""
+        with self._lock:
+            self._requests.clear()
+            self._messages.clear()
+            self._violations.clear()
+            self._failures.clear()
+            self._delays.clear()
+            self._drops = 0

@@ -39,7 +39,6 @@ import socket
 import threading
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -51,7 +50,7 @@ from urllib.parse import urlencode, urlsplit
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from .local_server import LocalServer
+from .local_server import ProviderStandin
 
 __all__ = [
     "TwilioStandin",
@@ -395,7 +394,7 @@ class _Drop:
 _DROP = _Drop()
 
 
-class TwilioStandin(LocalServer):
+class TwilioStandin(ProviderStandin):
     """Twilio's Messages API on 127.0.0.1, validating every request against Twilio's OpenAPI spec.
 
     Records (all snapshots, safe to keep):
@@ -413,14 +412,7 @@ class TwilioStandin(LocalServer):
         self.auth_token = auth_token
         self._spec_path = spec_path
         self.spec: TwilioSpec | None = None
-        self._lock = threading.RLock()
         super().__init__(name="Twilio stand-in")
-        self._requests: list[dict] = []
-        self._messages: list[dict] = []
-        self._violations: list[str] = []
-        self._failures: deque[_Failure] = deque()
-        self._delays: deque[float] = deque()
-        self._drops = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -430,27 +422,6 @@ class TwilioStandin(LocalServer):
         return super().start()
 
     # -- what happened --------------------------------------------------------------------------
-
-    @property
-    def requests(self) -> list[dict]:
-        with self._lock:
-            return copy.deepcopy(self._requests)
-
-    @property
-    def messages(self) -> list[dict]:
-        with self._lock:
-            return copy.deepcopy(self._messages)
-
-    @property
-    def violations(self) -> list[str]:
-        with self._lock:
-            return list(self._violations)
-
-    def take_violations(self) -> list[str]:
-        """Return the violations so far and forget them (for tests that break the rules on purpose)."""
-        with self._lock:
-            taken, self._violations = self._violations, []
-            return taken
 
     def sent_bodies_to(self, number: str) -> list[str]:
         with self._lock:
@@ -482,30 +453,6 @@ class TwilioStandin(LocalServer):
         """
         with self._lock:
             self._failures.extend(_Failure(status, code, message) for _ in range(times))
-
-    def delay_next(self, seconds: float, times: int = 1) -> None:
-        """Make the next ``times`` create calls wait ``seconds`` before answering (a slow provider)."""
-        with self._lock:
-            self._delays.extend(float(seconds) for _ in range(times))
-
-    def drop_next(self, times: int = 1) -> None:
-        """Accept and store the next ``times`` messages, then close the connection without answering.
-
-        The sender sees ``requests.exceptions.ConnectionError`` (RemoteDisconnected) although Twilio has
-        the message: the crash window between "Twilio took it" and "we recorded the sid".
-        """
-        with self._lock:
-            self._drops += times
-
-    def reset(self) -> None:
-        """Forget requests, messages, violations and scripted failures, delays and drops."""
-        with self._lock:
-            self._requests.clear()
-            self._messages.clear()
-            self._violations.clear()
-            self._failures.clear()
-            self._delays.clear()
-            self._drops = 0
 
     # -- HTTP -----------------------------------------------------------------------------------
 
