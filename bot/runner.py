@@ -90,7 +90,7 @@ def run_all(runtime: Runtime, port: int, chat: bool, phone: str) -> int:
         log_path = INSTANCE_DIR / "ungebot.log"
         log_file = open(log_path, "a", buffering=1)
         logs.configure(runtime.settings.log_level, log_file)
-        click.echo(f"web on http://127.0.0.1:{port}; logs in {log_path}")
+        click.echo(f"web on http://127.0.0.1:{port} (web chat: http://127.0.0.1:{port}/chat); logs in {log_path}")
     redis_process = start_local_redis(runtime.settings.redis_url)
     upgrade(runtime.settings.sqlalchemy_url)
     children = {
@@ -113,7 +113,10 @@ def run_all(runtime: Runtime, port: int, chat: bool, phone: str) -> int:
             exit_code = chat_loop(runtime, phone, wait_for_worker=15)
         else:
             signal.signal(signal.SIGINT, stop)
-            click.echo(f"Ungebot runs: web on http://127.0.0.1:{port}. Talk to it with `ungebot chat`. Ctrl-C stops.")
+            click.echo(
+                f"Ungebot runs: web on http://127.0.0.1:{port}, web chat on http://127.0.0.1:{port}/chat. "
+                "Talk to it with `ungebot chat`. Ctrl-C stops."
+            )
             while not stopping:
                 for name, child in children.items():
                     if child.poll() is not None:
