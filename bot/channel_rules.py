@@ -68,10 +68,12 @@ def hold_back(runtime: Runtime, session: Session, message: OutboundMessage, now:
         log.info("outbound message %s: outside Instagram's window, sent by SMS instead", message.id)
         return add_message(session, contact_id=contact.id, channel="sms", to_address=number, body=body, kind="automatic", send_after=now, now=now)
     if message.case_id is not None:
-        text = "Ungebot: Et svar i en anonym sag kunne ikke sendes på Instagram: den unge skrev for mere end 7 dage siden. Se sagen i indbakken."
+        # The counsellor reads it where they wrote the reply: in the case, as an internal note.
+        text = "Ungebot: Dette svar kunne ikke sendes på Instagram: den unge skrev for mere end 7 dage siden. Den unge kan skrive igen når som helst."
+        session.add(CaseMessage(case_id=message.case_id, direction="note", kind="text", author="Ungebot", body=text, created_at=now, processed_at=now))
     else:
         text = "Ungebot: En besked på Instagram blev holdt tilbage: den unge har ikke skrevet i 24 timer, og der er intet nummer at sende sms til."
-    session.add(StaffNotification(contact_id=message.contact_id, flow=None, text=text, created_at=now))
+        session.add(StaffNotification(contact_id=message.contact_id, flow=None, text=text, created_at=now))
     log.warning("outbound message %s: outside Instagram's window, held back and staff told", message.id)
     return None
 

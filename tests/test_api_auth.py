@@ -24,7 +24,7 @@ from bot.api.openapi import document
 from bot.api.routing import OPERATIONS
 from bot.cli import cli
 from bot.members import add_member
-from bot.models import ApiToken, Booking, Reminder
+from bot.models import ApiToken, Booking, Reminder, StaffNotification
 from bot.web import create_app
 
 COMMUNITY = "ungdomsklub"
@@ -64,6 +64,7 @@ def member_id(runtime) -> int:
         # The reminder routes use another member's reminder: the leave route cancels this one's.
         add_member(session, community=COMMUNITY, phone="+4512345603", source="api", now=clock.now())
         training = add_member(session, community=GYM, phone="+4512345604", source="api", now=clock.now())
+        session.add(StaffNotification(contact_id=member.contact_id, flow=COMMUNITY, text="Ungebot: en note", created_at=clock.now()))
     reminders.plan(runtime)
     with runtime.db.session() as session:
         # After planning, so the first reminder found by path_ids is the club's, not this booking's.
@@ -79,7 +80,9 @@ def path_ids(runtime, member_id: int) -> dict[str, str]:
     with runtime.db.session() as session:
         reminder = session.scalars(select(Reminder).where(Reminder.member_id != member_id).order_by(Reminder.id)).first()
         booking = session.scalars(select(Booking)).first()
+        notification = session.scalars(select(StaffNotification.id)).first()
         return {
+            "notification_id": str(notification),
             "slug": COMMUNITY, "member_id": str(member_id), "event_id": str(reminder.event_id), "reminder_id": str(reminder.id),
             "alias": "Ung-1234", "booking_id": str(booking.id), "gym_member_id": booking.member_id,
         }
