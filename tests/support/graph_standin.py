@@ -27,14 +27,13 @@ import hmac
 import json
 import re
 import secrets
-import socket
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .local_server import ProviderStandin
+from .local_server import DROP, ProviderStandin
 
 __all__ = ["GraphStandin", "graph_error", "appsecret_proof"]
 
@@ -90,13 +89,6 @@ class _Failure:
     code: int | None
     subcode: int | None
     message: str | None
-
-
-class _Drop:
-    """Marker: the message was accepted; close the connection instead of answering."""
-
-
-_DROP = _Drop()
 
 
 class _Refusal(Exception):
@@ -165,22 +157,8 @@ class GraphStandin(ProviderStandin):
 
     # -- HTTP -----------------------------------------------------------------------------------
 
-    def _wsgi(self, environ: dict, start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        try:
-            response = self._handle(request)
-        except Exception as exc:  # a bug in the stand-in must fail the test, not hang it
-            self._violate(None, f"{request.method} {request.path}: the Graph stand-in crashed: {exc!r}")
-            response = _json(graph_error(1), 500)
-        if response is _DROP:
-            sock = environ.get("werkzeug.socket")
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            response = Response(b"", status=500)
-        return response(environ, start_response)
+    def _crashed(self) -> Response:
+        return _json(graph_error(1), 500)
 
     def _handle(self, request: Request):
         query = request.query_string.decode("latin-1")
@@ -284,14 +262,8 @@ class GraphStandin(ProviderStandin):
         with self._lock:
             self._messages.append(taken)
         if drop:
-            return _DROP
+            return DROP
         return _json({"recipient_id": taken["recipient"], "message_id": taken["message_id"]}, 200)
-
-    def _violate(self, record: dict | None, text: str) -> None:
-        with self._lock:
-            self._violations.append(text)
-            if record is not None:
-                record["violations"].append(text)
 
 
 def _json_body(request: Request) -> Any:

@@ -3,11 +3,13 @@ serve the bot itself to a real browser."""
 from __future__ import annotations
 
 import copy
+import socket
 import threading
 from collections import deque
 from typing import Any, Callable
 
 from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -62,9 +64,18 @@ class LocalServer:
         return f"http://{self._host}:{self._server.server_port}"
 
 
+class _Drop:
+    """Marker: the message was accepted; close the connection instead of answering."""
+
+
+DROP = _Drop()
+
+
 class ProviderStandin(LocalServer):
     """A provider's API on 127.0.0.1 (Twilio's, Meta's): what it was asked and took, what was
-    wrong with the asking, and failures scripted by a test. Subclasses answer in ``_wsgi``."""
+    wrong with the asking, and failures scripted by a test. Subclasses answer a request in
+    ``_handle`` (a Response, or DROP) and say in ``_crashed`` what the provider answers to an
+    error of its own."""
 
     def __init__(self, *, name: str):
         super().__init__(name=name)
@@ -120,3 +131,26 @@ class ProviderStandin(LocalServer):
             self._failures.clear()
             self._delays.clear()
             self._drops = 0
+
+    def _wsgi(self, environ: dict, start_response: Any):
+        request = Request(environ)
+        try:
+            response = self._handle(request)
+        except Exception as exc:  # a bug in the stand-in must fail the test, not hang it
+            self._violate(None, f"{request.method} {request.path}: the {self._name} crashed: {exc!r}")
+            response = self._crashed()
+        if response is DROP:
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            response = Response(b"", status=500)
+        return response(environ, start_response)
+
+    def _violate(self, record: dict | None, text: str) -> None:
+        with self._lock:
+            self._violations.append(text)
+            if record is not None:
+                record["violations"].append(text)

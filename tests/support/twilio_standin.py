@@ -35,7 +35,6 @@ import json
 import math
 import os
 import re
-import socket
 import threading
 import time
 import uuid
@@ -44,13 +43,13 @@ from datetime import date, datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from .local_server import ProviderStandin
+from .local_server import DROP, ProviderStandin
 
 __all__ = [
     "TwilioStandin",
@@ -387,13 +386,6 @@ class _Failure:
     message: str | None
 
 
-class _Drop:
-    """Marker: the message was accepted; close the connection instead of answering."""
-
-
-_DROP = _Drop()
-
-
 class TwilioStandin(ProviderStandin):
     """Twilio's Messages API on 127.0.0.1, validating every request against Twilio's OpenAPI spec.
 
@@ -456,22 +448,8 @@ class TwilioStandin(ProviderStandin):
 
     # -- HTTP -----------------------------------------------------------------------------------
 
-    def _wsgi(self, environ: dict, start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        try:
-            response = self._handle(request)
-        except Exception as exc:  # a bug in the stand-in must fail the test, not hang it
-            self._violate(None, f"{request.method} {request.path}: the Twilio stand-in crashed: {exc!r}")
-            response = _json(twilio_error(500, 20500), 500)
-        if response is _DROP:
-            sock = environ.get("werkzeug.socket")
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            response = Response(b"", status=500)
-        return response(environ, start_response)
+    def _crashed(self) -> Response:
+        return _json(twilio_error(500, 20500), 500)
 
     def _handle(self, request: Request):
         request.get_data(cache=True)  # keep the raw body for openapi-core after form parsing
@@ -583,7 +561,7 @@ class TwilioStandin(ProviderStandin):
         with self._lock:
             self._messages.append(message)
         if drop:
-            return _DROP
+            return DROP
         return self._checked(request, record, _json(message, 201))
 
     def _new_message(self, form: MultiDict) -> dict:
@@ -674,12 +652,6 @@ class TwilioStandin(ProviderStandin):
             "details": {"violations": problems, "spec": self.spec.path.name if self.spec else None},
         }
         return _json(payload, 422)
-
-    def _violate(self, record: dict | None, text: str) -> None:
-        with self._lock:
-            self._violations.append(text)
-            if record is not None:
-                record["violations"].append(text)
 
     def _find(self, sid: str) -> dict | None:
         return next((message for message in self._messages if message["sid"] == sid), None)
