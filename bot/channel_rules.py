@@ -78,13 +78,6 @@ def hold_back(runtime: Runtime, session: Session, message: OutboundMessage, now:
     return None
 
 
-def account_works(session: Session, channel: str, account: str, now: datetime) -> None:
-    """A send went through: an account staff reconnected is connected again."""
-    row = session.scalars(select(ChannelAccount).where(ChannelAccount.channel == channel, ChannelAccount.account_id == account)).first()
-    if row is not None and row.status != "connected":
-        row.status, row.detail, row.changed_at = "connected", None, now
-
-
 def needs_reconnect(session: Session, channel: str, account: str, detail: str, now: datetime) -> None:
     """The provider refused our token for ``account``: staff are told once, not per message."""
     row = session.scalars(select(ChannelAccount).where(ChannelAccount.channel == channel, ChannelAccount.account_id == account)).first()

@@ -31,7 +31,7 @@ from sqlalchemy import and_, bindparam, exists, not_, or_, select, update
 from bot import channel_rules, channels, clock, delivery, quiet_hours, rate_limit
 from bot.channels import AmbiguousSendError, PermanentSendError, ReconnectNeeded, TransientSendError
 from bot.cases.identity import CaseKeyMissing, keys_for
-from bot.models import Case, Contact, DeliveryReport, OutboundMessage, UTCDateTime
+from bot.models import Case, ChannelAccount, Contact, DeliveryReport, OutboundMessage, UTCDateTime
 from bot.outbox import enqueue_sends, queue_for
 from bot.runtime import BULK, INBOUND, REPLIES, Runtime, get_runtime
 
@@ -150,8 +150,7 @@ def _send(runtime: Runtime, message_id: int, rows: "_Rows | None" = None) -> str
         return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts, status="unknown")
     rows.record_sent(message_id, result)
     if claimed.channel == "instagram":
-        with runtime.db.session() as session:
-            channel_rules.account_works(session, claimed.channel, claimed.to_address.partition(":")[0], clock.now())
+        rows.account_works(claimed.channel, claimed.to_address.partition(":")[0])
     if claimed.kind == "automatic" and claimed.contact_id is not None:
         rows.interrupt_case(keys_for(runtime.settings).sender_key(claimed.channel, claimed.to_address))
     log.info("outbound message %s handed to %s (attempt %d)", message_id, claimed.channel, claimed.attempts)
@@ -224,6 +223,11 @@ class _Rows:
         the reminder's, until they write RÅD again (the case itself stays open)."""
         self._run(_INTERRUPT_CASE, {"recipient": sender_key})
 
+    def account_works(self, channel: str, account: str) -> None:
+        """A send went through: an account staff reconnected is connected again (one statement,
+        on this connection, that changes nothing while the account is fine)."""
+        self._run(_RECONNECTED, {"on_channel": channel, "account": account, "now": clock.now()})
+
     def record_sent(self, message_id: int, result) -> None:
         now = clock.now()
         values = {"message_id": message_id, "sid": result.provider_id, "provider_status": result.status, "now": now}
@@ -270,6 +274,16 @@ _INTERRUPT_CASE = (
     .where(Case.sender_key == bindparam("recipient"), Case.status == "open", Case.listening.is_(True))
     .values(listening=False)
     .returning(Case.id)
+)
+_RECONNECTED = (
+    update(ChannelAccount.__table__)
+    .where(
+        ChannelAccount.channel == bindparam("on_channel"),
+        ChannelAccount.account_id == bindparam("account"),
+        ChannelAccount.status != "connected",
+    )
+    .values(status="connected", detail=None, changed_at=bindparam("now", type_=UTCDateTime()))
+    .returning(ChannelAccount.id)
 )
 # Built once: at hundreds of sends a second, building statements is a visible cost.
 _CLAIM = {quiet: _claim_statement(quiet) for quiet in (False, True)}
