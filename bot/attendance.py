@@ -14,11 +14,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot import clock, quiet_hours
-from bot.contacts import reachable_at
+from bot.contacts import write_first
 from bot.engine.steps.base import text_in
 from bot.engine.templates import render
 from bot.models import Attendance, Booking, Event, Member, StaffNotification
-from bot.outbox import add_message, add_staff_messages, enqueue_sends
+from bot.outbox import add_staff_messages, enqueue_sends
 from bot.reminders import member_variables
 from bot.runtime import Runtime
 
@@ -174,11 +174,8 @@ def _tell_someone(runtime: Runtime, session: Session, community, member: Member,
     # Nobody is woken by a note that can wait until morning.
     morning = quiet_hours.next_allowed(now, runtime.settings.quiet_window, runtime.settings.zone)
     messages = add_staff_messages(session, recipients, note, send_after=morning, now=now)
-    if community.no_show.miss_you is not None and contact.opted_out_at is None:
-        channel, address = reachable_at(contact, account=community.instagram)
-        if address:
-            body = render(text_in(community.no_show.miss_you, contact.language), member_variables(runtime, community, member))
-            messages.append(
-                add_message(session, contact_id=contact.id, channel=channel, to_address=address, body=body, kind="automatic", send_after=morning, now=now)
-            )
+    if community.no_show.miss_you is not None:
+        body = render(text_in(community.no_show.miss_you, contact.language), member_variables(runtime, community, member))
+        miss_you = write_first(session, contact, body, send_after=morning, now=now, account=community.instagram)
+        messages += [miss_you] if miss_you is not None else []
     return messages

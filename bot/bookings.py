@@ -24,11 +24,10 @@ from sqlalchemy.orm import Session
 from bot import quiet_hours, reminders
 from bot.bookable import Slot
 from bot.communities import Community
-from bot.contacts import reachable_at
+from bot.contacts import write_first
 from bot.engine import actions
 from bot.engine.booking_texts import booking_text, when
 from bot.models import Booking, Contact, Event, Member, Reminder
-from bot.outbox import add_message
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -229,16 +228,13 @@ def tell_member(runtime: Runtime, session: Session, community: Community, member
     """A time staff booked or cancelled for a young person is never a surprise: they get a text
     (outside quiet hours). Returns the message, or None when they cannot be reached."""
     contact = member.contact
-    channel, address = reachable_at(contact, account=community.instagram)
-    if address is None or contact.opted_out_at is not None:
-        return None
     zone = runtime.settings.zone
     body = booking_text(
         key, contact.language, person=contact.name or "", name=community.display_name,
         when=when(booking.starts_at, zone, contact.language, booking.ends_at),
     )
     send_after = quiet_hours.next_allowed(now, runtime.settings.quiet_window, zone)
-    return add_message(session, contact_id=contact.id, channel=channel, to_address=address, body=body, kind="automatic", send_after=send_after, now=now)
+    return write_first(session, contact, body, send_after=send_after, now=now, account=community.instagram)
 
 
 def cancel_coming(session: Session, member: Member, now: datetime, by: str) -> int:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from bot import clock
 from bot.channel_rules import messaging_for
 from bot.channels import CHANNEL_SCHEMES
-from bot.models import Contact, ContactURN
+from bot.models import Contact, ContactURN, OutboundMessage
+from bot.outbox import add_message
 
 
 def contact_for(session: Session, scheme: str, path: str, now: datetime) -> Contact:
@@ -62,6 +63,19 @@ def reachable_at(
     if contact.urns and all(urn.scheme == "webchat" for urn in contact.urns):
         return "webchat", address_of(contact, "webchat")
     return last, address_of(contact, CHANNEL_SCHEMES.get(last, "tel"))
+
+
+def write_first(
+    session: Session, contact: Contact, body: str, *, send_after: datetime, now: datetime, account: str | None = None
+) -> OutboundMessage | None:
+    """An automatic message (the bot writes first) on the channel ``reachable_at`` picks; None for
+    someone who said STOP or cannot be reached."""
+    if contact.opted_out_at is not None:
+        return None
+    channel, address = reachable_at(contact, now=now, account=account)
+    if address is None:
+        return None
+    return add_message(session, contact_id=contact.id, channel=channel, to_address=address, body=body, kind="automatic", send_after=send_after, now=now)
 
 
 def _open_now(contact: Contact, channel: str, now: datetime, account: str | None) -> str | None:
