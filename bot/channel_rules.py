@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import channels
@@ -80,10 +81,17 @@ def hold_back(runtime: Runtime, session: Session, message: OutboundMessage, now:
 
 def needs_reconnect(session: Session, channel: str, account: str, detail: str, now: datetime) -> None:
     """The provider refused our token for ``account``: staff are told once, not per message."""
-    row = session.scalars(select(ChannelAccount).where(ChannelAccount.channel == channel, ChannelAccount.account_id == account)).first()
+    found = select(ChannelAccount).where(ChannelAccount.channel == channel, ChannelAccount.account_id == account).with_for_update()
+    row = session.scalars(found).first()
     if row is None:
-        row = ChannelAccount(channel=channel, account_id=account, status="connected", changed_at=now)
-        session.add(row)
+        try:
+            with session.begin_nested():
+                row = ChannelAccount(channel=channel, account_id=account, status="connected", changed_at=now)
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            # Another worker met the same refusal at the same moment: its row, and its notice.
+            row = session.scalars(found).one()
     if row.status == "reconnect":
         return
     row.status, row.detail, row.changed_at = "reconnect", detail[:255], now
