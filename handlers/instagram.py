@@ -131,7 +131,8 @@ def _content(message: dict) -> tuple[str | None, list[dict] | None]:
     quick_reply = message.get("quick_reply")
     text = quick_reply.get("payload") if isinstance(quick_reply, dict) else message.get("text")
     attachments = []
-    for attachment in message.get("attachments") or []:
+    listed = message.get("attachments")
+    for attachment in listed if isinstance(listed, list) else []:
         if isinstance(attachment, dict) and isinstance(attachment.get("type"), str):
             url = (attachment.get("payload") or {}).get("url") if isinstance(attachment.get("payload"), dict) else None
             attachments.append({"type": attachment["type"][:20], "url": url if isinstance(url, str) else None})

@@ -190,6 +190,8 @@ def test_items_without_a_sender_or_mid_are_skipped_and_the_rest_recorded(client,
         {"sender": {}, "recipient": {"id": OPEN_PROFILE}, "message": {"mid": "mid.x", "text": "hej"}},
         {"sender": {"id": YOUNG_PERSON}, "recipient": {"id": OPEN_PROFILE}, "message": {"text": "hej"}},
         "not an item",
+        {"sender": {"id": YOUNG_PERSON}, "recipient": {"id": OPEN_PROFILE}, "message": {"mid": "mid.y", "text": 42, "attachments": 5}},
+        {"sender": {"id": YOUNG_PERSON}, "recipient": {"id": OPEN_PROFILE}, "message": {"mid": "mid.z", "quick_reply": {"payload": ["x"]}}},
         text("mid.ok", "hej"),
     ))
     assert post(client, payload).status_code == 200
