@@ -17,7 +17,7 @@ import requests
 from sqlalchemy import select
 
 from bot.models import Conversation, InboundMessage
-from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+from conftest import AUTH_TOKEN, PUBLIC_BASE_URL, SERVER_DATABASE
 from helpers import outbox
 from support.signing import inbound_sms_params, twilio_signature
 
@@ -78,10 +78,12 @@ def stop(processes) -> None:
 @pytest.fixture
 def pg_runtime(runtime_factory, database_url):
     if not database_url.startswith("postgresql"):
-        pytest.skip("several processes share a database in production: PostgreSQL")
+        pytest.skip("several processes share a database in production: PostgreSQL, which UNGEBOT_TEST_DATABASES leaves out")
     return runtime_factory(quiet_hours="off")
 
 
+# Run once, on PostgreSQL: a SQLite run of these would only ever be skipped.
+@pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
 def test_the_same_message_at_the_same_instant_on_two_web_processes_is_stored_once(pg_runtime, twilio):
     env = environment(pg_runtime)
     ports = [free_port(), free_port()]
@@ -113,6 +115,7 @@ def test_the_same_message_at_the_same_instant_on_two_web_processes_is_stored_onc
         stop(servers)
 
 
+@pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
 def test_one_contacts_messages_are_handled_in_order_by_two_workers(pg_runtime, twilio):
     from bot.inbound import receive
 
