@@ -8,6 +8,7 @@ PostgreSQL the same code relies on row locks (``SELECT ... FOR UPDATE``).
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -54,6 +55,18 @@ def dispose_all() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+
+
+def _forget_the_parents_connections() -> None:
+    # A forked child (a gunicorn worker, say) inherits the parent's pooled sockets. Used from two
+    # processes, one socket mixes their statements and results: one process could read another's
+    # rows. The child drops the pool without closing the sockets (they are still the parent's) and
+    # opens its own connections.
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_connections)
 
 
 class Database:

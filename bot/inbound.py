@@ -41,6 +41,8 @@ def receive(
     An anonymous case's message is stored with its case instead, and no contact is made for it;
     with ``anonymous`` (the counselling service's own account) every message is a case's.
     """
+    body, address, provider_id = storable(body), storable(address), storable(provider_id)
+    to_address, attachments = storable(to_address), storable(attachments)
     taken = intake.take(runtime, channel=channel, address=address, body=body, provider_id=provider_id, anonymous=anonymous)
     if taken is not None:
         return Received(None, None, taken.duplicate)
@@ -75,6 +77,21 @@ def receive(
     enqueue_processing(runtime, received.contact_id)
     log.info("inbound message %s recorded for contact %s on %s", received.message_id, received.contact_id, channel)
     return received
+
+
+def storable(value):
+    """``value`` without NUL characters, which PostgreSQL cannot store in text or JSON.
+
+    A phone can send one (a broken keyboard app, a copied string); dropping it changes nothing a
+    person can see, and refusing the message would lose it.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    return value
 
 
 def enqueue_processing(runtime: Runtime, contact_id: int) -> bool:

@@ -148,8 +148,13 @@ def _plan_reminders(session: Session, event: Event, community: Community, zone: 
     return created
 
 
-def queue_due(runtime: Runtime, now: datetime, limit: int = 20_000) -> int:
-    """Hand due reminders to the workers in batches; cheap when nothing is due (an index range scan)."""
+def queue_due(runtime: Runtime, now: datetime, limit: int = 20_000, queued_before: datetime | None = None) -> int:
+    """Hand due reminders to the workers in batches; cheap when nothing is due (an index range scan).
+
+    A reminder queued before ``queued_before`` (default: ``REQUEUE_AFTER`` ago) whose job has not
+    run is taken as lost and queued again.
+    """
+    queued_before = queued_before or now - REQUEUE_AFTER
     with runtime.db.session() as session:
         due = session.scalars(
             select(Reminder.id)
@@ -158,7 +163,7 @@ def queue_due(runtime: Runtime, now: datetime, limit: int = 20_000) -> int:
             .limit(limit)
         ).all()
         lost = session.scalars(
-            select(Reminder.id).where(Reminder.status == "queued", Reminder.queued_at <= now - REQUEUE_AFTER).limit(limit)
+            select(Reminder.id).where(Reminder.status == "queued", Reminder.queued_at <= queued_before).limit(limit)
         ).all()
         ids = list(due) + list(lost)
         for start in range(0, len(ids), 1000):

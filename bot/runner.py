@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from urllib.parse import urlparse
 
@@ -83,6 +84,57 @@ def _spawn(args: list[str], log_file) -> subprocess.Popen:
     )
 
 
+class Supervisor:
+    """Keeps each child running: one that dies is started again, sooner if it had run a while."""
+
+    # A child that lived this long had a good run: its next restart waits the shortest time.
+    HEALTHY_AFTER = 60.0
+    RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+    def __init__(self, commands: dict[str, list[str]], log_file, echo=click.echo):
+        self.commands = commands
+        self.log_file = log_file
+        self.echo = echo
+        self.children = {name: _spawn(args, log_file) for name, args in commands.items()}
+        self._started = {name: time.monotonic() for name in commands}
+        self._restarts = dict.fromkeys(commands, 0)
+        self._due: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Notice dead children and start each again once its delay has passed."""
+        with self._lock:
+            moment = time.monotonic()
+            for name, child in self.children.items():
+                if child.poll() is None or name in self._due:
+                    continue
+                if moment - self._started[name] >= self.HEALTHY_AFTER:
+                    self._restarts[name] = 0
+                delay = self.RESTART_DELAYS[min(self._restarts[name], len(self.RESTART_DELAYS) - 1)]
+                self._restarts[name] += 1
+                self._due[name] = moment + delay
+                self.echo(f"{name} stopped (exit {child.returncode}); starting it again in {delay:g} s", err=True)
+            for name, due in list(self._due.items()):
+                if moment >= due:
+                    del self._due[name]
+                    self.children[name] = _spawn(self.commands[name], self.log_file)
+                    self._started[name] = moment
+
+    def watch_in_background(self, stopped: threading.Event) -> threading.Thread:
+        def loop():
+            while not stopped.wait(0.2):
+                self.check()
+
+        thread = threading.Thread(target=loop, name="supervisor", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        with self._lock:
+            self._due.clear()
+            _stop_all(list(self.children.values()))
+
+
 def run_all(runtime: Runtime, port: int, chat: bool, phone: str) -> int:
     log_file = None
     if chat:
@@ -93,16 +145,18 @@ def run_all(runtime: Runtime, port: int, chat: bool, phone: str) -> int:
         click.echo(f"web on http://127.0.0.1:{port} (web chat: http://127.0.0.1:{port}/chat); logs in {log_path}")
     redis_process = start_local_redis(runtime.settings.redis_url)
     upgrade(runtime.settings.sqlalchemy_url)
-    children = {
-        "web": _spawn(["web", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"], log_file),
-        "worker": _spawn(["worker"], log_file),
-        "scheduler": _spawn(["scheduler"], log_file),
-    }
-    stopping = False
+    supervisor = Supervisor(
+        {
+            "web": ["web", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            "worker": ["worker"],
+            "scheduler": ["scheduler"],
+        },
+        log_file,
+    )
+    stopping = threading.Event()
 
     def stop(_signum=None, _frame=None):
-        nonlocal stopping
-        stopping = True
+        stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
     exit_code = 0
@@ -110,6 +164,7 @@ def run_all(runtime: Runtime, port: int, chat: bool, phone: str) -> int:
         if chat:
             from bot.chat import chat_loop
 
+            supervisor.watch_in_background(stopping)
             exit_code = chat_loop(runtime, phone, wait_for_worker=15)
         else:
             signal.signal(signal.SIGINT, stop)
@@ -117,16 +172,15 @@ def run_all(runtime: Runtime, port: int, chat: bool, phone: str) -> int:
                 f"Ungebot runs: web on http://127.0.0.1:{port}, web chat on http://127.0.0.1:{port}/chat. "
                 "Talk to it with `ungebot chat`. Ctrl-C stops."
             )
-            while not stopping:
-                for name, child in children.items():
-                    if child.poll() is not None:
-                        click.echo(f"{name} stopped (exit {child.returncode}); stopping the rest", err=True)
-                        stopping, exit_code = True, 1
-                time.sleep(0.2)
+            while not stopping.wait(0.2):
+                supervisor.check()
     except KeyboardInterrupt:
         pass
     finally:
-        _stop_all(list(children.values()) + ([redis_process] if redis_process else []))
+        stopping.set()
+        supervisor.stop()
+        if redis_process:
+            _stop_all([redis_process])
         if log_file:
             log_file.close()
     click.echo("Ungebot stopped.")

@@ -1,8 +1,10 @@
 """The scheduler: the database says what is due, this process hands it to RQ.
 
 Nothing waits in Redis for long, so a Redis restart or flush loses no message: every pass looks
-again at what the database says is due and queues it. Each pass costs in proportion to what is
-due now, not to what is stored (indexes on the due times).
+again at what the database says is due and queues it. A job queued but not yet run is taken as
+lost after a while (``REQUEUE_AFTER``), or at once when Redis shows it has lost its data: a marker
+key that every pass sets is gone after a restart without persistence or a flush. Each pass costs
+in proportion to what is due now, not to what is stored (indexes on the due times).
 """
 from __future__ import annotations
 
@@ -51,6 +53,12 @@ class PassResult:
     case_alerts: int = 0
 
 
+def redis_lost_its_data(runtime: Runtime) -> bool:
+    """True once after Redis came back empty (restarted without persistence, or flushed), and on
+    the very first pass of an installation: whatever was queued before is not there any more."""
+    return bool(runtime.redis.set(f"{runtime.queue_prefix}:queues-kept", "1", nx=True))
+
+
 class Scheduler:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
@@ -63,13 +71,20 @@ class Scheduler:
     def run_pass(self) -> PassResult:
         now = clock.now()
         result = PassResult()
+        if redis_lost_its_data(self.runtime):
+            log.warning("Redis has lost its queues (restarted or flushed): queueing again what was queued")
+            queued_before = now
+            self._recently_queued.clear()
+            self._recently_queued_cases.clear()
+        else:
+            queued_before = None
         self._plan_if_due(now)
-        result.reminders = reminders.queue_due(self.runtime, now)
+        result.reminders = reminders.queue_due(self.runtime, now, queued_before=queued_before)
         result.mood = mood.send_due(self.runtime, now)
-        result.sends = self._queue_due_sends(now)
-        result.contacts = self._queue_due_contacts(now)
+        result.sends = self._queue_due_sends(now, queued_before or now - REQUEUE_AFTER)
+        result.contacts = self._queue_due_contacts(now, queued_before or now - ORPHAN_AFTER)
         result.unknown = self._give_up_on_stale_sends(now)
-        result.cases = cases.requeue_lost(self.runtime, now, self._recently_queued_cases, time.monotonic())
+        result.cases = cases.requeue_lost(self.runtime, now, self._recently_queued_cases, time.monotonic(), queued_before=queued_before)
         result.case_alerts = cases.alert_waiting(self.runtime, now)
         if time.monotonic() - self._purged_at >= PURGE_EVERY_SECONDS:
             cases.purge(self.runtime, now)
@@ -85,14 +100,14 @@ class Scheduler:
         attendance.follow_up(self.runtime, flows.communities, now)
         self._planned_for, self._planned_at = flows, time.monotonic()
 
-    def _queue_due_sends(self, now) -> int:
+    def _queue_due_sends(self, now, lost_if_queued_before) -> int:
         with self.runtime.db.session() as session:
             rows = session.execute(
                 select(OutboundMessage.id, OutboundMessage.kind)
                 .where(
                     OutboundMessage.status == "pending",
                     OutboundMessage.send_after <= now,
-                    or_(OutboundMessage.enqueued_at.is_(None), OutboundMessage.enqueued_at <= now - REQUEUE_AFTER),
+                    or_(OutboundMessage.enqueued_at.is_(None), OutboundMessage.enqueued_at <= lost_if_queued_before),
                 )
                 .order_by(OutboundMessage.send_after)
                 .limit(BATCH)
@@ -104,7 +119,7 @@ class Scheduler:
         enqueue_sends(self.runtime, [(r.id, r.kind) for r in rows])
         return len(rows)
 
-    def _queue_due_contacts(self, now) -> int:
+    def _queue_due_contacts(self, now, orphaned_if_received_before) -> int:
         with self.runtime.db.session() as session:
             due_conversations = session.scalars(
                 select(Conversation.contact_id)
@@ -112,7 +127,7 @@ class Scheduler:
                 .union(
                     select(Conversation.contact_id).where(Conversation.ended_at.is_(None), Conversation.expires_at <= now),
                     select(InboundMessage.contact_id).where(
-                        InboundMessage.processed_at.is_(None), InboundMessage.received_at <= now - ORPHAN_AFTER
+                        InboundMessage.processed_at.is_(None), InboundMessage.received_at <= orphaned_if_received_before
                     ),
                 )
                 .limit(BATCH)

@@ -7,7 +7,7 @@ import secrets
 from flask import Flask, jsonify
 from flask_wtf.csrf import CSRFProtect
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from bot.config import INSTANCE_DIR
@@ -58,7 +58,24 @@ def create_app(runtime: Runtime | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def plain_http_error(error: HTTPException):
-        return jsonify(error=error.name, detail=error.description), error.code
+        # Only the body becomes JSON: the exception's headers (Allow on a 405, WWW-Authenticate,
+        # Retry-After) tell the client what to do instead.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return jsonify(error=error.name, detail=error.description), error.code, headers
+
+    @app.after_request
+    def no_content_sniffing(response):
+        # A browser must take every answer for the type it says it is: JSON that quotes a request,
+        # or a CSV export, is never run as a page or a script.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @app.errorhandler(DataError)
+    def unstorable_value(error: DataError):
+        # A value the database refuses (what receiving cleans should never get here): the
+        # request's fault, not the database's, and a retry would be refused again.
+        log.error("request refused: a value the database cannot store (%s)", type(error.orig).__name__)
+        return jsonify(error="Unprocessable Content", detail="a value in the request cannot be stored"), 422
 
     @app.errorhandler(SQLAlchemyError)
     @app.errorhandler(RedisError)

@@ -1,22 +1,104 @@
-"""The RQ worker: runs the jobs (processing messages, sending them) from Ungebot's queues."""
+"""The RQ worker: runs the jobs (processing messages, sending them) from Ungebot's queues.
+
+A worker outlives Redis: when Redis restarts or goes away, RQ's work loop ends with an error, and
+``run_worker`` waits (with backoff) until Redis answers and starts a new loop on the same queues.
+Nothing is lost meanwhile: what is owed is in the database, and the scheduler queues it again.
+"""
 from __future__ import annotations
 
 import logging
 import signal
+import time
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+# Waits between tries while Redis is away; short at first, so a restart costs seconds, not minutes.
+RECONNECT_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class UngebotWorker(SimpleWorker):
+    """SimpleWorker runs jobs in-process: no fork per job (3x the throughput), and database
+    connections are never shared across a fork. Every job is safe to run again if it dies."""
+
+    stop_was_requested = False
+
+    def request_stop(self, signum, frame):
+        self.stop_was_requested = True
+        super().request_stop(signum, frame)
+
+    def teardown(self):
+        try:
+            super().teardown()
+        except RedisError:
+            # Redis is gone, so RQ could not record the death; stop the command thread anyway,
+            # or each reconnect would leave one more behind.
+            if self.pubsub_thread is not None:
+                self.pubsub_thread.stop()
+
+
+class _BurstWorker(UngebotWorker):
+    """For work in this process until the queues are empty: no command channel is needed, and
+    without one no pubsub thread can hold up the end of the burst."""
+
+    def subscribe(self):
+        pass
+
+    def unsubscribe(self):
+        pass
+
+
+class _StopFlag:
+    """SIGINT/SIGTERM noted while no RQ loop runs (RQ's handlers go with its loop)."""
+
+    def __init__(self):
+        self.is_set = False
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, self._stop)
+
+    def _stop(self, _signum, _frame):
+        self.is_set = True
+
+    def wait(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not self.is_set and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.is_set
+
 
 def run_worker(runtime: Runtime, burst: bool = False) -> bool:
-    # SimpleWorker runs jobs in-process: no fork per job (3x the throughput), and database
-    # connections are never shared across a fork. Every job is safe to run again if it dies.
-    worker = SimpleWorker(runtime.queues, connection=runtime.redis)
-    log.info("worker listening on %s", ", ".join(q.name for q in runtime.queues))
-    return worker.work(burst=burst, with_scheduler=False, logging_level=runtime.settings.log_level)
+    """Work until SIGTERM/SIGINT (or, with ``burst``, until the queues are empty), across Redis outages."""
+    worked = False
+    while True:
+        worker = UngebotWorker(runtime.queues, connection=runtime.redis)
+        log.info("worker listening on %s", ", ".join(q.name for q in runtime.queues))
+        try:
+            worked = worker.work(burst=burst, with_scheduler=False, logging_level=runtime.settings.log_level) or worked
+        except RedisError as exc:
+            log.warning("worker: Redis unavailable (%s)", type(exc).__name__)
+        if worker.stop_was_requested or burst:
+            return worked
+        # RQ's loop ended on an error (it has logged it): start a new one once Redis answers.
+        if not _wait_for_redis(runtime, _StopFlag()):
+            return worked
+
+
+def _wait_for_redis(runtime: Runtime, stopping: _StopFlag) -> bool:
+    """True once Redis answers; False if a stop came first."""
+    tries = 0
+    while not stopping.wait(RECONNECT_BACKOFF[min(tries, len(RECONNECT_BACKOFF) - 1)]):
+        try:
+            runtime.redis.ping()
+        except RedisError:
+            tries += 1
+            continue
+        log.info("worker: Redis answers; listening again")
+        return True
+    return False
 
 
 def run_until_idle(runtime: Runtime, rounds: int = 20) -> None:
@@ -31,7 +113,7 @@ def run_until_idle(runtime: Runtime, rounds: int = 20) -> None:
         # later Ctrl-C would land in whatever the caller does next as RQ's StopRequested.
         handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
         try:
-            SimpleWorker(runtime.queues, connection=runtime.redis).work(burst=True, logging_level="WARNING")
+            _BurstWorker(runtime.queues, connection=runtime.redis).work(burst=True, logging_level="WARNING")
         finally:
             for number, handler in handlers.items():
                 signal.signal(number, handler)

@@ -159,6 +159,7 @@ def runtime_factory(database_url, redis_connection, twilio_standin, graph_standi
     for runtime in made:
         for queue in runtime.queues:
             queue.delete(delete_jobs=True)
+        runtime.redis.delete(f"{runtime.queue_prefix}:queues-kept")
 
 
 @pytest.fixture

@@ -192,3 +192,15 @@ def test_which_channel_an_automatic_message_takes():
     assert reachable_at(person("webchat", ("webchat", "ab12", None)), now=now) == ("webchat", "ab12"), "its only way: it waits in the chat"
     assert reachable_at(person("sms", ("tel", "+4529700001", None), ("instagram", "111:9", timedelta(hours=1))), now=now) == ("sms", "+4529700001")
     assert reachable_at(two_profiles, "sms") == ("sms", None), "a reply goes back the way the message came, or nowhere"
+
+
+def test_a_provider_id_given_twice_marks_the_second_send_unknown_with_the_reason(client, runtime, graph):
+    write(client, runtime, "hjælp")
+    graph.reuse_message_id(1)
+    write(client, runtime, "hjælp")
+    first, second = outbox(runtime, channel="instagram")[-2:]
+    assert first.status == "sent" and first.provider_id
+    assert (second.status, second.error_code, second.provider_id) == ("unknown", "duplicate_provider_id", None)
+    assert "another message" in second.error_detail
+    write(client, runtime, "hjælp")
+    assert outbox(runtime, channel="instagram")[-1].status == "sent", "the worker goes on sending"

@@ -145,3 +145,58 @@ def test_one_contacts_messages_are_handled_in_order_by_two_workers(pg_runtime, t
             assert session.scalars(select(Conversation).where(Conversation.ended_at.is_(None))).all() == []
     finally:
         stop(workers)
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"port {port} did not open")
+
+
+@pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
+def test_ungebot_web_workers_share_no_database_connection(pg_runtime, twilio, tmp_path):
+    """`ungebot web` checks the schema before gunicorn forks; no worker may use the master's connection."""
+    env = environment(pg_runtime)
+    sids = []
+    for start_number in range(3):
+        port = free_port()
+        log_path = tmp_path / f"web{start_number}.log"
+        with open(log_path, "w") as log_file:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+                env={**env, "LOG_LEVEL": "INFO"}, cwd=PROJECT, stdout=log_file, stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_for_port(port)
+            requests_at_once = 32
+            barrier = threading.Barrier(requests_at_once)
+            statuses: list[int] = []
+
+            def post(index: int) -> None:
+                params = inbound_sms_params(f"+4521{start_number:02d}{index:04d}", "+4570000001", "hej")
+                sids.append(params["MessageSid"])
+                signature = twilio_signature(AUTH_TOKEN, PUBLIC_BASE_URL + SMS_PATH, params)
+                barrier.wait()
+                if index % 4 == 0:
+                    statuses.append(requests.get(f"http://127.0.0.1:{port}/healthz", timeout=20).status_code)
+                response = requests.post(f"http://127.0.0.1:{port}{SMS_PATH}", data=params, headers={"X-Twilio-Signature": signature}, timeout=20)
+                statuses.append(response.status_code)
+
+            threads = [threading.Thread(target=post, args=(index,)) for index in range(requests_at_once)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            stop([server])
+        output = log_path.read_text()
+        assert statuses == [200] * len(statuses), f"start {start_number}: {sorted(statuses)}\n{output[-3000:]}"
+        assert "Traceback" not in output and "unavailable" not in output, output[-3000:]
+    with pg_runtime.db.session() as session:
+        stored = session.scalars(select(InboundMessage.provider_id).where(InboundMessage.provider_id.in_(sids))).all()
+    assert sorted(stored) == sorted(sids)

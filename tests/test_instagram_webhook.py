@@ -244,3 +244,13 @@ def test_rad_opens_a_case_from_the_open_profile_too_without_a_contact(client, ru
     with runtime.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 1, "RÅD opens a case from any account"
         assert session.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+def test_a_nul_character_in_a_text_or_an_attachment_is_dropped_and_the_message_kept(client, runtime):
+    picture = {"type": "image", "payload": {"url": "https://lookaside.example/pic\u0000.jpg"}}
+    assert post(client, event(entry(OPEN_PROFILE, text("mid.n1", "hj\u0000ælp")))).status_code == 200
+    assert post(client, event(entry(OPEN_PROFILE, text("mid.n2", "se her\u0000", attachments=[picture])))).status_code == 200
+    assert post(client, event(entry(COUNSELLING_PROFILE, text("mid.n3", "et spørgsmål\u0000", account=COUNSELLING_PROFILE)))).status_code == 200
+    rows = "\n".join(str(row) for row in _all_rows(runtime))
+    assert "\x00" not in rows
+    assert [m.body for m in stored(runtime)] == ["hjælp", "se her"]

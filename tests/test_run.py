@@ -108,3 +108,36 @@ def test_nothing_is_left_running_when_run_itself_is_killed(tmp_path):
         for _ in range(50):
             requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=1)
             time.sleep(0.2)
+
+
+def child_pid(parent: int, command: str) -> int | None:
+    found = subprocess.run(["pgrep", "-P", str(parent), "-f", f"bot.cli {command}"], capture_output=True, text=True).stdout.split()
+    return int(found[0]) if found else None
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server on PATH")
+def test_run_starts_a_child_again_when_it_dies(tmp_path):
+    redis_port, web_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--port", str(web_port)],
+        cwd=tmp_path, env=run_env(tmp_path, redis_port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{web_port}/healthz", timeout=30)
+        for name in ("worker", "web"):
+            before = child_pid(process.pid, name)
+            assert before is not None, name
+            os.kill(before, signal.SIGKILL)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and child_pid(process.pid, name) in (None, before):
+                time.sleep(0.1)
+            assert child_pid(process.pid, name) not in (None, before), f"{name} was started again"
+        wait_for(f"http://127.0.0.1:{web_port}/healthz", timeout=30)
+        assert requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=5).status_code == 200
+        assert process.poll() is None, "run itself goes on"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert "worker stopped (exit -9); starting it again" in output
+    assert "web stopped (exit -9); starting it again" in output
+    assert "Ungebot stopped." in output

@@ -150,13 +150,29 @@ def test_a_worker_that_died_mid_send_leaves_the_message_unknown_not_resent(runti
     assert twilio.messages == []
 
 
-def test_messages_lost_from_redis_are_queued_again_from_the_database(runtime, twilio):
+def test_a_job_lost_while_redis_kept_its_data_is_queued_again_after_a_while(runtime, twilio):
+    Scheduler(runtime).run_pass()
     message_id = queue_message(runtime)
-    runtime.redis.flushdb()
+    for queue in runtime.queues:
+        queue.empty()  # as if a worker took the job and died with it
     assert Scheduler(runtime).run_pass().sends == 0, "queued a moment ago: give the worker time"
     clock.travel(timedelta(minutes=3))
     drain(runtime)
     assert row(runtime, message_id).status == "queued" and len(twilio.messages) == 1
+
+
+def test_after_redis_lost_its_data_what_was_queued_is_queued_again_at_once(runtime, twilio):
+    from bot.inbound import receive
+
+    Scheduler(runtime).run_pass()
+    message_id = queue_message(runtime, body="Svar på det du skrev")
+    receive(runtime, channel="sms", scheme="tel", address="+4520998877", body="hjælp", provider_id="SM" + "4" * 32)
+    runtime.redis.flushdb()  # a restart without persistence looks the same
+    result = Scheduler(runtime).run_pass()
+    assert (result.sends, result.contacts) == (1, 1), "no waiting: Redis said it lost them"
+    drain(runtime)
+    assert row(runtime, message_id).status == "queued"
+    assert {m["to"] for m in twilio.messages} == {YOUNG_PERSON, "+4520998877"}, "the reply owed went out too"
 
 
 def test_sms_without_twilio_configured_fails_clearly(runtime_factory, twilio):

@@ -196,3 +196,18 @@ def test_forged_status_callbacks_are_refused(runtime, client):
 
 def test_status_callbacks_for_unknown_messages_are_accepted_quietly(runtime, client):
     assert post_signed(client, STATUS_PATH, status_callback_params("SM" + "2" * 32, "sent")).status_code == 204
+
+
+@pytest.mark.parametrize("body", ["hj\x00ælp", "\x00", "RÅD\x00 om min husleje"], ids=["in-a-word", "alone", "in-a-case"])
+def test_a_nul_character_is_dropped_and_the_message_kept(runtime, client, twilio, body):
+    params = inbound_sms_params(YOUNG_PERSON, OUR_NUMBER, body)
+    response = post_signed(client, SMS_PATH, params)
+    assert response.status_code == 200, response.data
+    assert post_signed(client, SMS_PATH, params).status_code == 200, "Twilio's retry is a duplicate, not a 5xx"
+    drain(runtime)
+    assert twilio.messages, "the young person is answered"
+    with runtime.db.session() as session:
+        stored = [m.body for m in session.scalars(select(InboundMessage))]
+    assert all("\x00" not in text for text in stored)
+    if body == "hj\x00ælp":
+        assert stored == ["hjælp"]

@@ -50,11 +50,13 @@ def alert_waiting(runtime: Runtime, now: datetime) -> int:
     return len(to_queue)
 
 
-def requeue_lost(runtime: Runtime, now: datetime, recently: dict[int, float], moment: float) -> int:
+def requeue_lost(runtime: Runtime, now: datetime, recently: dict[int, float], moment: float, queued_before: datetime | None = None) -> int:
+    """Queue again the cases whose messages wait unprocessed since ``queued_before`` (default: ``ORPHAN_AFTER`` ago)."""
+    queued_before = queued_before or now - ORPHAN_AFTER
     with runtime.db.session() as session:
         case_ids = session.scalars(
             select(CaseMessage.case_id)
-            .where(CaseMessage.direction == "in", CaseMessage.processed_at.is_(None), CaseMessage.created_at <= now - ORPHAN_AFTER)
+            .where(CaseMessage.direction == "in", CaseMessage.processed_at.is_(None), CaseMessage.created_at <= queued_before)
             .distinct()
             .limit(1000)
         ).all()

@@ -117,6 +117,7 @@ class GraphStandin(ProviderStandin):
         self.tokens = dict(tokens)
         super().__init__(name="Graph stand-in")
         self._expired: set[str] = set()
+        self._reused_ids = 0
 
     # -- what happened --------------------------------------------------------------------------
 
@@ -144,6 +145,11 @@ class GraphStandin(ProviderStandin):
             self._failures.extend(None for _ in range(after))
             self._failures.extend(_Failure(http_status, code, subcode, message) for _ in range(times))
 
+    def reuse_message_id(self, times: int = 1) -> None:
+        """Answer the next ``times`` sends with the message id of the one before (a provider bug)."""
+        with self._lock:
+            self._reused_ids += times
+
     def expire_token(self, token: str) -> None:
         """From now on (until ``reset``) ``token`` is answered with code 190, as Meta does when a token lapses."""
         with self._lock:
@@ -154,6 +160,7 @@ class GraphStandin(ProviderStandin):
         with self._lock:
             super().reset()
             self._expired.clear()
+            self._reused_ids = 0
 
     # -- HTTP -----------------------------------------------------------------------------------
 
@@ -250,8 +257,12 @@ class GraphStandin(ProviderStandin):
             return _json(graph_error(failure.code, failure.message, failure.subcode), failure.status)
 
         message = body["message"]
+        with self._lock:
+            reuse = self._reused_ids > 0 and bool(self._messages)
+            self._reused_ids -= reuse
+            message_id = self._messages[-1]["message_id"] if reuse else "m_" + secrets.token_urlsafe(24)
         taken = {
-            "message_id": "m_" + secrets.token_urlsafe(24),
+            "message_id": message_id,
             "account": account,
             "recipient": body["recipient"]["id"],
             "text": message["text"],

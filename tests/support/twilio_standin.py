@@ -23,8 +23,9 @@ Every request is checked, in Twilio's order, and anything wrong is appended to
    ``ContentSid``; ``To`` is a phone number; callback and media URLs; 1600 characters) -> Twilio's
    real error response (400 with 21604/21603/21602/21211/21609/21620/21617, 401 with 20003).
 
-The spec file is found at ``<repo>/../shared/contracts/twilio_api_v2010.json`` (or wherever
-``TWILIO_OPENAPI_SPEC`` points) and parsed once per process.
+The spec is the repository's own copy, ``contracts/twilio_api_v2010.json`` (MIT, from
+twilio/twilio-oai, licence beside it), or wherever ``TWILIO_OPENAPI_SPEC`` points; it is parsed
+once per process.
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ __all__ = [
 ]
 
 SPEC_ENV = "TWILIO_OPENAPI_SPEC"
-SPEC_RELATIVE = Path("shared") / "contracts" / "twilio_api_v2010.json"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "contracts" / "twilio_api_v2010.json"
 SPEC_SERVER = "https://api.twilio.com"  # the spec's (path-level) server; requests are validated as if sent there
 API_VERSION = "2010-04-01"
 
@@ -144,23 +145,18 @@ class _Blank(dict):
 
 
 def find_spec_path() -> Path:
-    """``$TWILIO_OPENAPI_SPEC``, else ``shared/contracts/twilio_api_v2010.json`` beside the repository."""
+    """``$TWILIO_OPENAPI_SPEC``, else the repository's ``contracts/twilio_api_v2010.json``."""
     override = os.environ.get(SPEC_ENV)
     if override:
         path = Path(override).expanduser()
         if path.is_file():
             return path.resolve()
         raise FileNotFoundError(f"{SPEC_ENV}={override!r}, but there is no file there")
-    here = Path(__file__).resolve()
-    # tests/support/twilio_standin.py -> parents[2] is the repository, parents[3] holds shared/contracts.
-    candidates = [parent / SPEC_RELATIVE for parent in here.parents]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    looked = "\n  ".join(str(candidate) for candidate in candidates)
+    if SPEC_PATH.is_file():
+        return SPEC_PATH
     raise FileNotFoundError(
-        f"Twilio's OpenAPI spec (twilio_api_v2010.json) was not found. Looked at:\n  {looked}\n"
-        f"Set {SPEC_ENV} to its path."
+        f"Twilio's OpenAPI spec is missing from the repository: looked at {SPEC_PATH}. "
+        f"Restore it from git, or set {SPEC_ENV} to its path."
     )
 
 

@@ -1,0 +1,129 @@
+"""The worker process through Redis faults: it outlives a Redis restart and stops when told.
+
+These run a redis-server of their own on a free port, so restarting it touches nothing else.
+"""
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue
+
+from bot.worker import UngebotWorker
+from conftest import SERVER_DATABASE
+from test_concurrency import environment, free_port
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server on PATH"),
+    # The database plays no part here: once is enough.
+    pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True),
+]
+
+
+class PrivateRedis:
+    def __init__(self, directory: Path):
+        self.port = free_port()
+        self.directory = directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.client = Redis.from_url(self.url, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                self.client.ping()
+                return
+            except Exception:  # noqa: BLE001
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def start_worker(runtime, redis_url: str, log_path: Path) -> subprocess.Popen:
+    env = {**environment(runtime), "REDIS_URL": redis_url, "LOG_LEVEL": "INFO"}
+    with open(log_path, "w") as log_file:
+        return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+
+
+def wait_until(condition, timeout: float, what: str, log_path: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except Exception:  # noqa: BLE001 - Redis may be down for a moment
+            pass
+        time.sleep(0.05)
+    said = log_path.read_text()[-3000:] if log_path else ""
+    raise AssertionError(f"{what} within {timeout} s; the worker said:\n{said}")
+
+
+def test_a_burst_worker_ends_as_soon_as_the_queues_are_empty(runtime):
+    # A redis-py whose pubsub thread holds up RQ's teardown would make every burst take a minute
+    # (and `ungebot flows test` with it): the lock file must never bring one in.
+    started = time.monotonic()
+    UngebotWorker(runtime.queues, connection=runtime.redis).work(burst=True, logging_level="WARNING")
+    assert time.monotonic() - started < 3
+
+
+def test_a_worker_outlives_a_redis_restart_and_works_on(runtime, private_redis, tmp_path):
+    log_path = tmp_path / "worker.log"
+    worker = start_worker(runtime, private_redis.url, log_path)
+    queue = Queue(f"{runtime.queue_prefix}-replies", connection=private_redis.client)
+    try:
+        first = queue.enqueue("os.getpid")
+        wait_until(lambda: first.get_status(refresh=True) == "finished", 20, "a job before the restart", log_path)
+        private_redis.stop()
+        time.sleep(1.5)  # the worker meets the outage: its heartbeat and its wait for jobs fail
+        private_redis.start()
+        assert worker.poll() is None, log_path.read_text()[-3000:]
+        queue = Queue(f"{runtime.queue_prefix}-replies", connection=private_redis.client)
+        started = time.monotonic()
+        second = queue.enqueue("os.getpid")
+        wait_until(lambda: second.get_status(refresh=True) == "finished", 15, "a job after the restart", log_path)
+        assert time.monotonic() - started < 10, "back within seconds"
+        assert worker.poll() is None
+        assert "Redis unavailable" in log_path.read_text() or "Error" in log_path.read_text(), "the outage was met"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=15)
+    assert worker.returncode == 0, log_path.read_text()[-3000:]
+
+
+def test_a_worker_waiting_for_redis_stops_when_told(runtime, private_redis, tmp_path):
+    log_path = tmp_path / "worker.log"
+    worker = start_worker(runtime, private_redis.url, log_path)
+    try:
+        wait_until(lambda: private_redis.client.smembers("rq:workers"), 20, "the worker registered", log_path)
+        private_redis.stop()
+        time.sleep(1.0)
+        assert worker.poll() is None, log_path.read_text()[-3000:]
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, log_path.read_text()[-3000:]
