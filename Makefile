@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install lock run test bench schema
+.PHONY: install lock run test faults bench schema
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,11 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+# Real processes through real faults (worker killed, Redis restarted and flushed, provider errors,
+# web killed under load): prints what was sent, lost and doubled; fails on any loss or double.
+faults: install
+	$(PY) bench/faults.py
 
 bench: install
 	$(PY) -m pytest -m slow bench

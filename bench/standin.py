@@ -9,7 +9,12 @@ prove "none twice, none lost". No per-sender rate: it takes whatever comes.
 
 prints ``PORT <n>`` when it listens. ``GET /stats`` answers
 ``{"requests": n, "recipients": distinct, "max_per_recipient": m}``, ``GET /peak`` the most
-requests within any one second; ``POST /reset`` forgets.
+requests within any one second, ``GET /recipients`` how often each recipient was sent to;
+``GET /arrivals`` when each send arrived (``time.monotonic()``, comparable across processes on
+Linux); ``POST /reset`` forgets. For the fault suite (``bench/faults.py``): ``POST /fail?status=429&times=N``
+answers the next N sends with Twilio's error instead (429/20429 or 500/20500; nothing is
+created, nothing counted), ``POST /hang?seconds=S&times=N`` takes the next N sends (counted:
+Twilio has them) but answers only after S seconds.
 HTTP/1.1 keep-alive on asyncio, one process: a request costs it a few hundredths of a millisecond,
 so the measurement is of Ungebot, not of the stand-in.
 """
@@ -33,6 +38,8 @@ class State:
         self.requests = 0
         self.delay = delay
         self.arrivals: list[float] = []
+        self.failures: list[int] = []
+        self.hangs: list[float] = []
 
     def stats(self) -> dict:
         return {
@@ -105,7 +112,9 @@ class Connection(asyncio.Protocol):
             body = self.buffer[head_end + 4 : head_end + 4 + length]
             self.buffer = self.buffer[head_end + 4 + length :]
             method, path, _ = head[0].split(" ", 2)
-            if self.state.delay:
+            if method == "POST" and path.endswith("/Messages.json") and self.state.hangs:
+                asyncio.get_running_loop().create_task(self._hang(self.state.hangs.pop(0), method, path, body))
+            elif self.state.delay:
                 asyncio.get_running_loop().create_task(self._later(method, path, body))
             else:
                 self._answer(*self._handle(method, path, body))
@@ -115,7 +124,25 @@ class Connection(asyncio.Protocol):
             await asyncio.sleep(self.state.delay)
             self._answer(*self._handle(method, path, body))
 
+    async def _hang(self, seconds: float, method: str, path: str, body: bytes) -> None:
+        answer = self._create(path, body)  # taken now, as Twilio would have it
+        async with self.busy:
+            await asyncio.sleep(seconds)
+            self._answer(*answer)
+
     def _handle(self, method: str, path: str, body: bytes) -> tuple[int, dict]:
+        path, _, query = path.partition("?")
+        arguments = {name: values[0] for name, values in parse_qs(query).items()}
+        if method == "POST" and path == "/fail":
+            self.state.failures.extend([int(arguments["status"])] * int(arguments.get("times", 1)))
+            return 200, {}
+        if method == "POST" and path == "/hang":
+            self.state.hangs.extend([float(arguments["seconds"])] * int(arguments.get("times", 1)))
+            return 200, {}
+        if method == "GET" and path == "/recipients":
+            return 200, dict(self.state.recipients)
+        if method == "GET" and path == "/arrivals":
+            return 200, {"arrivals": self.state.arrivals}
         if method == "GET" and path == "/stats":
             return 200, self.state.stats()
         if method == "GET" and path == "/peak":
@@ -123,22 +150,31 @@ class Connection(asyncio.Protocol):
         if method == "POST" and path == "/reset":
             self.state.recipients.clear()
             self.state.arrivals.clear()
+            self.state.failures.clear()
+            self.state.hangs.clear()
             self.state.requests = 0
             return 200, {}
+        if method == "POST" and path.endswith("/Messages.json") and self.state.failures:
+            status = self.state.failures.pop(0)
+            code = {429: 20429, 500: 20500}.get(status)
+            return status, {"code": code, "message": "stand-in fault", "more_info": "", "status": status}
         if method == "POST" and path.endswith("/Messages.json"):
-            form = parse_qs(body.decode())
-            to = form.get("To", [""])[0]
-            self.state.requests += 1
-            self.state.recipients[to] += 1
-            self.state.arrivals.append(time.monotonic())
-            return 201, created(path, form, "SM" + uuid.uuid4().hex)
+            return self._create(path, body)
         return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
+
+    def _create(self, path: str, body: bytes) -> tuple[int, dict]:
+        form = parse_qs(body.decode())
+        to = form.get("To", [""])[0]
+        self.state.requests += 1
+        self.state.recipients[to] += 1
+        self.state.arrivals.append(time.monotonic())
+        return 201, created(path.partition("?")[0], form, "SM" + uuid.uuid4().hex)
 
     def _answer(self, status: int, payload: dict) -> None:
         if self.transport is None or self.transport.is_closing():
             return
         body = json.dumps(payload).encode()
-        reason = {200: "OK", 201: "CREATED", 404: "NOT FOUND"}[status]
+        reason = {200: "OK", 201: "CREATED", 404: "NOT FOUND", 429: "TOO MANY REQUESTS", 500: "INTERNAL SERVER ERROR"}[status]
         self.transport.write(
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
         )

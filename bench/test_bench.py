@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import case_reply, reminders_burst, scheduler_pass
+from bench import case_reply, faults, reminders_burst, scheduler_pass
 
 
 @pytest.mark.slow
@@ -34,4 +34,13 @@ def test_a_counsellors_reply_reaches_the_phone_within_seconds(capsys):
     with capsys.disabled():
         print()
         result = case_reply.run(cases=50, worker_count=2, limit=5.0)
+    assert result["problems"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_faults_lose_nothing_and_send_nothing_twice(capsys):
+    with capsys.disabled():
+        print()
+        result = faults.run()
     assert result["problems"] == []

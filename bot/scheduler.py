@@ -24,6 +24,7 @@ from bot.mood import planning as mood
 from bot.models import Conversation, InboundMessage, OutboundMessage
 from bot.outbox import enqueue_sends
 from bot.runtime import Runtime
+from bot.worker import alive_key, workers_key
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,21 @@ def redis_lost_its_data(runtime: Runtime) -> bool:
     return bool(runtime.redis.set(f"{runtime.queue_prefix}:queues-kept", "1", nx=True))
 
 
+def workers_died(runtime: Runtime) -> list[str]:
+    """Worker processes that stopped saying they are alive without saying goodbye (killed)."""
+    known = [name.decode() for name in runtime.redis.smembers(workers_key(runtime))]
+    if not known:
+        return []
+    with runtime.redis.pipeline() as pipe:
+        for name in known:
+            pipe.exists(alive_key(runtime, name))
+        alive = pipe.execute()
+    dead = [name for name, answers in zip(known, alive) if not answers]
+    if dead:
+        runtime.redis.srem(workers_key(runtime), *dead)
+    return dead
+
+
 class Scheduler:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
@@ -71,8 +87,12 @@ class Scheduler:
     def run_pass(self) -> PassResult:
         now = clock.now()
         result = PassResult()
-        if redis_lost_its_data(self.runtime):
-            log.warning("Redis has lost its queues (restarted or flushed): queueing again what was queued")
+        lost = "Redis lost its queues (restarted or flushed)" if redis_lost_its_data(self.runtime) else None
+        dead = None if lost else workers_died(self.runtime)
+        if lost or dead:
+            # What was queued may be gone with them: queue it all again now. Every job checks the
+            # database first, so a copy of a job that is still there does nothing twice.
+            log.warning("%s: queueing again what was queued", lost or f"{len(dead)} worker process(es) died")
             queued_before = now
             self._recently_queued.clear()
             self._recently_queued_cases.clear()

@@ -51,6 +51,7 @@ MAX_CURSOR_ENTRIES = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 _CURSOR_KEY = re.compile(r"[byc][0-9]{1,18}")
+_LAST_MICROS = (datetime.max.replace(tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND  # the last time a datetime holds
 
 
 class InvalidCursor(ValueError):
@@ -172,12 +173,12 @@ def _read_cursor(cursor: str | None) -> dict[str, int]:
         return {}
     try:
         entries = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise InvalidCursor("the cursor is not one this server gave") from None
     if (
         not isinstance(entries, dict)
         or len(entries) > MAX_CURSOR_ENTRIES
-        or not all(_CURSOR_KEY.fullmatch(key) and type(micros) is int and micros >= 0 for key, micros in entries.items())
+        or not all(_CURSOR_KEY.fullmatch(key) and type(micros) is int and 0 <= micros <= _LAST_MICROS for key, micros in entries.items())
     ):
         raise InvalidCursor("the cursor is not one this server gave")
     return entries

@@ -7,7 +7,10 @@ Nothing is lost meanwhile: what is owed is in the database, and the scheduler qu
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
+import threading
 import time
 
 from redis.exceptions import RedisError
@@ -19,6 +22,49 @@ log = logging.getLogger(__name__)
 
 # Waits between tries while Redis is away; short at first, so a restart costs seconds, not minutes.
 RECONNECT_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
+# A worker process says it is alive this often; the scheduler takes one silent for ALIVE_FOR as
+# dead (killed, out of memory) and queues again what it may have held, instead of waiting minutes.
+HEARTBEAT_SECONDS = 2
+ALIVE_FOR = 10
+
+
+def workers_key(runtime: Runtime) -> str:
+    return f"{runtime.queue_prefix}:workers"
+
+
+def alive_key(runtime: Runtime, name: str) -> str:
+    return f"{runtime.queue_prefix}:worker-alive:{name}"
+
+
+class Heartbeat(threading.Thread):
+    """Keeps ``<prefix>:worker-alive:<host:pid>`` (expiring) set while this process lives."""
+
+    def __init__(self, runtime: Runtime):
+        super().__init__(name="heartbeat", daemon=True)
+        self.runtime = runtime
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                with self.runtime.redis.pipeline() as pipe:
+                    pipe.sadd(workers_key(self.runtime), self.worker)
+                    pipe.set(alive_key(self.runtime, self.worker), "1", ex=ALIVE_FOR)
+                    pipe.execute()
+            except RedisError:
+                pass  # Redis is away; the worker's own loop waits for it
+            self._stopped.wait(HEARTBEAT_SECONDS)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        try:
+            with self.runtime.redis.pipeline() as pipe:
+                pipe.srem(workers_key(self.runtime), self.worker)
+                pipe.delete(alive_key(self.runtime, self.worker))
+                pipe.execute()
+        except RedisError:
+            pass
 
 
 class UngebotWorker(SimpleWorker):
@@ -72,6 +118,15 @@ class _StopFlag:
 
 def run_worker(runtime: Runtime, burst: bool = False) -> bool:
     """Work until SIGTERM/SIGINT (or, with ``burst``, until the queues are empty), across Redis outages."""
+    heartbeat = Heartbeat(runtime)
+    heartbeat.start()
+    try:
+        return _work(runtime, burst)
+    finally:
+        heartbeat.stop()
+
+
+def _work(runtime: Runtime, burst: bool) -> bool:
     worked = False
     while True:
         worker = UngebotWorker(runtime.queues, connection=runtime.redis)

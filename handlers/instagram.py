@@ -16,14 +16,14 @@ import re
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import select
 
-from bot.inbound import receive
+from bot.inbound import receive, storable
 from bot.metrics import WEBHOOK_REQUESTS
 from bot.models import InboundMessage
 
 blueprint = Blueprint("instagram", __name__, url_prefix="/webhooks/instagram")
 log = logging.getLogger(__name__)
 
-SCOPED_ID = re.compile(r"^[0-9]{1,25}$")
+SCOPED_ID = re.compile(r"[0-9]{1,25}")
 MAX_TEXT_CHARS = 1000  # Meta's own limit for a direct message
 MAX_MID_CHARS = 255
 # What a flow sees for a message without text: staff get the reference, the flow a plain word.
@@ -54,7 +54,8 @@ def incoming():
     _verify_signature(raw)
     try:
         payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
+        # RecursionError: nested deeper than the parser goes, which no event of Meta's is.
         abort(400, "the body is not JSON")
     if not isinstance(payload, dict) or payload.get("object") != "instagram" or not isinstance(payload.get("entry"), list):
         abort(400, "not an Instagram webhook event (object 'instagram' with a list of entries)")
@@ -83,7 +84,7 @@ def _verify_signature(raw: bytes) -> None:
 
 
 def _is_id(value) -> bool:
-    return isinstance(value, str) and bool(SCOPED_ID.match(value))
+    return isinstance(value, str) and bool(SCOPED_ID.fullmatch(value))
 
 
 def _handle(account: str, item, flows) -> str:
@@ -106,7 +107,7 @@ def _handle(account: str, item, flows) -> str:
         log.warning("Instagram messaging item without a usable mid or sender skipped")
         return "malformed"
     if message.get("is_deleted"):
-        return _forget(mid)
+        return _forget(storable(mid))  # the mid as it was recorded, without NUL characters
     body, attachments = _content(message)
     if body is None:
         return "malformed"

@@ -20,7 +20,7 @@ from bot.phone import InvalidPhoneNumber, normalise_phone
 blueprint = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger(__name__)
 
-MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 MAX_BODY_CHARS = 1600
 
 
@@ -57,7 +57,7 @@ def _required(name: str) -> str:
 @blueprint.post("/sms")
 def incoming_sms():
     sid = _required("MessageSid")
-    if not MESSAGE_SID.match(sid):
+    if not MESSAGE_SID.fullmatch(sid):
         abort(400, "MessageSid is not a Twilio message sid")
     try:
         sender = normalise_phone(_required("From"))
@@ -83,7 +83,7 @@ def incoming_sms():
 def status_callback():
     sid = _required("MessageSid")
     status = _required("MessageStatus").strip().lower()
-    if not MESSAGE_SID.match(sid):
+    if not MESSAGE_SID.fullmatch(sid):
         abort(400, "MessageSid is not a Twilio message sid")
     if status not in delivery.TWILIO_STATUSES:
         abort(400, "MessageStatus is not a Twilio message status")

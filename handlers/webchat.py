@@ -88,7 +88,10 @@ def _our_origin(origin: str) -> bool:
     if base and origin == "{0.scheme}://{0.netloc}".format(urlsplit(base)):
         return True
     # Behind a proxy that ends TLS the scheme Flask sees is not the browser's; the host is.
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False  # not a URL: "http://[" opens an IPv6 address it never closes
     return parts.scheme in ("http", "https") and parts.netloc == request.host
 
 
@@ -186,7 +189,7 @@ def post_message():
     _limit(webchat.SESSION_MESSAGES, address)
     if not request.is_json:
         _refuse(415, "send JSON")
-    data = request.get_json(silent=True)
+    data = _json_body()
     if not isinstance(data, dict):
         _refuse(400, "the body is not a JSON object")
     client_id, text = data.get("id"), data.get("text")
@@ -199,6 +202,15 @@ def post_message():
     received = webchat.receive_message(_runtime(), address, client_id, text)
     WEBHOOK_REQUESTS.labels("webchat", "duplicate" if received.duplicate else "accepted").inc()
     return jsonify(id=client_id), 202
+
+
+def _json_body():
+    """The request's JSON, or None when it cannot be read; JSON nested deeper than the parser goes
+    is unreadable too (Flask's ``silent`` only covers ValueError)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
 
 
 @blueprint.get("/api/messages")

@@ -28,8 +28,8 @@ def redis_answers(port: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server on PATH")
-def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path):
+def start_run(tmp_path) -> tuple[int, int, subprocess.Popen]:
+    """`ungebot run` with its own Redis port, once its web answers."""
     redis_port, web_port = free_port(), free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run", "--port", str(web_port)],
@@ -37,6 +37,16 @@ def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path):
     )
     try:
         wait_for(f"http://127.0.0.1:{web_port}/healthz", timeout=30)
+    except AssertionError:
+        process.kill()
+        raise AssertionError(f"`ungebot run` did not answer: {process.communicate()[0][-3000:]}") from None
+    return redis_port, web_port, process
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server on PATH")
+def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path):
+    redis_port, web_port, process = start_run(tmp_path)
+    try:
         health = requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=5)
         assert health.status_code == 200, health.text
         assert redis_answers(redis_port), "run started its own redis-server"
@@ -117,13 +127,8 @@ def child_pid(parent: int, command: str) -> int | None:
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server on PATH")
 def test_run_starts_a_child_again_when_it_dies(tmp_path):
-    redis_port, web_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--port", str(web_port)],
-        cwd=tmp_path, env=run_env(tmp_path, redis_port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    redis_port, web_port, process = start_run(tmp_path)
     try:
-        wait_for(f"http://127.0.0.1:{web_port}/healthz", timeout=30)
         for name in ("worker", "web"):
             before = child_pid(process.pid, name)
             assert before is not None, name

@@ -15,9 +15,10 @@ import pytest
 from redis import Redis
 from rq import Queue
 
+from bench.common import PrivateRedis
 from bot.worker import UngebotWorker
 from conftest import SERVER_DATABASE
-from test_concurrency import environment, free_port
+from test_concurrency import environment
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server on PATH"),
@@ -26,40 +27,10 @@ pytestmark = [
 ]
 
 
-class PrivateRedis:
-    def __init__(self, directory: Path):
-        self.port = free_port()
-        self.directory = directory
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        self.client = Redis.from_url(self.url, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                self.client.ping()
-                return
-            except Exception:  # noqa: BLE001
-                time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture
 def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+    with PrivateRedis(tmp_path) as server:
+        yield server
 
 
 def start_worker(runtime, redis_url: str, log_path: Path) -> subprocess.Popen:

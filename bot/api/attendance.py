@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot import clock
-from bot.api.common import MAX_ID, community_or_404, date_window, get_or_404, local, query_parameters, runtime, today
+from bot.api.common import FROM, MAX_ID, TO, community_or_404, date_window, get_or_404, local, runtime, today
 from bot.api.communities import EventOut
 from bot.api.errors import ApiError
 from bot.api.routing import caller, route
@@ -129,6 +129,7 @@ def event_attendance(event_id: int):
 @route(
     "PUT", "/events/<int:event_id>/attendance/<int:member_id>", requires="staff", summary="Set whether a member came",
     body=PresenceIn, response=MemberAttendanceOut,
+    errors={409: "The event is cancelled, or its day has not come"},
 )
 def set_member_presence(event_id: int, member_id: int, body: PresenceIn):
     """"attended", "absent", or null to clear it; the token's name is recorded as who set it.
@@ -221,7 +222,7 @@ def _was_member_at(member: Member, event: Event) -> bool:
 
 @route(
     "GET", "/communities/<slug>/attendance.csv", requires="staff", summary="Export attendance for Excel",
-    media_type="text/csv",
+    media_type="text/csv", query=(FROM, TO),
 )
 def community_attendance_csv(slug: str):
     """Query: `from` and `to`, local dates YYYY-MM-DD, both included (default: the last four
@@ -233,7 +234,7 @@ def community_attendance_csv(slug: str):
     rt = runtime()
     zone = rt.settings.zone
     last_day = today(zone)
-    first, last = date_window(query_parameters("from", "to"), last_day - timedelta(days=CSV_DEFAULT_DAYS), CSV_DEFAULT_DAYS)
+    first, last = date_window(last_day - timedelta(days=CSV_DEFAULT_DAYS), CSV_DEFAULT_DAYS)
     lines = []
     with rt.db.session() as session:
         events = session.scalars(

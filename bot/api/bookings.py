@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from bot import bookings, clock
-from bot.api.common import MAX_ID, get_or_404, local, query_date, query_parameters, runtime, today
+from bot.api.common import DATE, MAX_ID, get_or_404, local, query_date, runtime, today
 from bot.api.errors import ApiError
+from bot.api.fields import DateTime, Integer
 from bot.api.routing import caller, route
 from bot.communities import Community
 from bot.members import known_communities
@@ -45,10 +46,10 @@ class DaySlotsOut(BaseModel):
 class NewBooking(BaseModel):
     """A time for a member of the community, e.g. {"member_id": 12, "starts_at": "2026-11-30T15:00:00+01:00"}."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    member_id: int = Field(ge=1, le=MAX_ID)
-    starts_at: AwareDatetime = Field(description="The start of one of the community's times, with its offset")
+    member_id: Integer = Field(ge=1, le=MAX_ID)
+    starts_at: DateTime = Field(description="The start of one of the community's times, with its offset")
 
 
 class BookingOut(BaseModel):
@@ -91,14 +92,17 @@ def bookable_or_404(slug: str) -> Community:
     return community
 
 
-@route("GET", "/communities/<slug>/slots", requires="staff", summary="A day's bookable times, free and taken", response=DaySlotsOut)
+@route(
+    "GET", "/communities/<slug>/slots", requires="staff", summary="A day's bookable times, free and taken", response=DaySlotsOut,
+    query=(DATE,),
+)
 def community_slots(slug: str):
     """Query: `date`, a local date YYYY-MM-DD (default: today). Every time that day with its
     seats, how many are booked and how many are free. 404 for a community without bookable times."""
     community = bookable_or_404(slug)
     rt = runtime()
     zone = rt.settings.zone
-    day = query_date(query_parameters("date"), "date") or today(zone)
+    day = query_date("date") or today(zone)
     with rt.db.session() as session:
         states = bookings.day_slots(session, slug, community, day, clock.now(), zone)
     seats = community.bookable.at_once
@@ -115,14 +119,17 @@ def community_slots(slug: str):
     )
 
 
-@route("GET", "/communities/<slug>/bookings", requires="staff", summary="Who has booked a day's times", response=DayBookingsOut)
+@route(
+    "GET", "/communities/<slug>/bookings", requires="staff", summary="Who has booked a day's times", response=DayBookingsOut,
+    query=(DATE,),
+)
 def community_bookings(slug: str):
     """Query: `date`, a local date YYYY-MM-DD (default: today). The day's bookings by time and
     seat, cancelled ones included (with `status`)."""
     bookable_or_404(slug)
     rt = runtime()
     zone = rt.settings.zone
-    day = query_date(query_parameters("date"), "date") or today(zone)
+    day = query_date("date") or today(zone)
     with rt.db.session() as session:
         rows = session.execute(
             select(Booking, Member)
@@ -137,6 +144,7 @@ def community_bookings(slug: str):
 @route(
     "POST", "/communities/<slug>/bookings", requires="staff", summary="Book a time for a young person", body=NewBooking,
     response=BookingOut, statuses=(201, 200),
+    errors={409: "The member is not an active member of the community, or every seat of the time is taken"},
 )
 def book_for_member(slug: str, body: NewBooking):
     """For a young person who finds booking by text hard (201); if the member already has that
@@ -166,7 +174,10 @@ def book_for_member(slug: str, body: NewBooking):
     return made, 201
 
 
-@route("DELETE", "/bookings/<int:booking_id>", requires="staff", summary="Cancel a booking", response=BookingOut)
+@route(
+    "DELETE", "/bookings/<int:booking_id>", requires="staff", summary="Cancel a booking", response=BookingOut,
+    errors={409: "The time has started"},
+)
 def cancel_booking(booking_id: int):
     """Frees the seat and cancels the day-of reminder planned for it; the token's name is recorded
     as who cancelled it. Cancelling a cancelled booking changes nothing; 409 once the time has started."""

@@ -13,17 +13,17 @@ that transaction has committed, so the worker cannot look for it before it is th
 from __future__ import annotations
 
 import logging
-import unicodedata
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Iterator, Literal
+from typing import Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from bot import clock
-from bot.api.common import EARLIEST, MAX_WINDOW_DAYS, local, query_date, query_parameters, runtime, today
+from bot.api.common import EARLIEST, FROM, MAX_WINDOW_DAYS, TO, date_parameter, local, query_date, runtime, today
 from bot.api.errors import ApiError
+from bot.api.fields import words
 from bot.api.routing import caller, route
 from bot.cases import inbox
 from bot.cases.counselling import Counselling
@@ -34,18 +34,16 @@ log = logging.getLogger(__name__)
 
 STATS_WEEKS = 8
 AUDIT_DAYS = 30
+SINCE = date_parameter("since", "The first local date, YYYY-MM-DD (empty or left out: 30 days ago)")
+NOT_SET_UP = "Anonymous counselling is not set up"
 Topic = Literal[tuple(inbox.TOPICS)]  # type: ignore[valid-type]
 
 
 # Request bodies --------------------------------------------------------------------------------
 
-def _plain_text(value: str, name: str) -> str:
-    value = value.replace("\r\n", "\n").strip()
-    if not value:
-        raise ValueError(f"{name} must not be empty")
-    if any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in value):
-        raise ValueError("control characters cannot be sent; write plain text")
-    return value
+ReplyText = words(inbox.TEXT_MAX, examples=["Hej. Det lyder svært. Hvad er der sket?"])
+NoteText = words(inbox.NOTE_MAX)
+Reason = words(inbox.REASON_MAX, examples=["Svaret og takket"])
 
 
 class Reply(BaseModel):
@@ -53,12 +51,7 @@ class Reply(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    text: Annotated[str, Field(min_length=1, max_length=inbox.TEXT_MAX, examples=["Hej. Det lyder svært. Hvad er der sket?"])]
-
-    @field_validator("text")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        return _plain_text(value, "text")
+    text: ReplyText
 
 
 class Note(BaseModel):
@@ -66,12 +59,7 @@ class Note(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    text: Annotated[str, Field(min_length=1, max_length=inbox.NOTE_MAX)]
-
-    @field_validator("text")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        return _plain_text(value, "text")
+    text: NoteText
 
 
 class Assignment(BaseModel):
@@ -87,13 +75,8 @@ class Closing(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    reason: Annotated[str, Field(min_length=1, max_length=inbox.REASON_MAX, examples=["Svaret og takket"])]
+    reason: Reason
     topic: Topic = Field(description="What the case was about, for the weekly statistics")
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        return _plain_text(value, "reason")
 
 
 # Responses -------------------------------------------------------------------------------------
@@ -220,11 +203,13 @@ def _queue(messages: list[tuple[int, str]]) -> None:
 
 # Routes ----------------------------------------------------------------------------------------
 
-@route("GET", "/cases", requires="counsellor", summary="The inbox of open anonymous cases", response=InboxOut)
+@route(
+    "GET", "/cases", requires="counsellor", summary="The inbox of open anonymous cases", response=InboxOut,
+    errors={404: NOT_SET_UP},
+)
 def case_inbox():
     """Every open case: urgent first, then the one that has waited longest for an answer, then
     the rest by their last message. Each with the first words the young person wrote."""
-    query_parameters()
     _service()
     zone = runtime().settings.zone
     with _work("inbox") as (session, now):
@@ -244,14 +229,16 @@ def case_inbox():
         ])
 
 
-@route("GET", "/cases/stats", requires="counsellor", summary="Weekly statistics of the cases", response=StatsOut)
+@route(
+    "GET", "/cases/stats", requires="counsellor", summary="Weekly statistics of the cases", response=StatsOut,
+    query=(FROM, TO), errors={404: NOT_SET_UP},
+)
 def case_stats():
     """Query: `from` and `to`, local dates YYYY-MM-DD (default: the last 8 ISO weeks up to
     today). Per ISO week: cases opened, how many were urgent, the median minutes to a
     counsellor's first reply, and the closed cases per topic. Counts only: no alias, no text."""
-    parameters = query_parameters("from", "to")
     _service()
-    first, last = query_date(parameters, "from"), query_date(parameters, "to")
+    first, last = query_date("from"), query_date("to")
     last = last or today(runtime().settings.zone)
     if first is None:
         monday = last - timedelta(days=last.weekday())
@@ -271,7 +258,10 @@ def case_stats():
     )
 
 
-@route("GET", "/cases/audit", requires="counsellor", summary="Who looked at or answered which case", response=AuditOut)
+@route(
+    "GET", "/cases/audit", requires="counsellor", summary="Who looked at or answered which case", response=AuditOut,
+    query=(SINCE,), errors={404: NOT_SET_UP},
+)
 def case_audit():
     """Query: `since`, a local date YYYY-MM-DD (default: 30 days ago). Who (the token's name),
     when, what (inbox, view, assign, reply, note, close, stats, audit) and which case; never
@@ -280,10 +270,9 @@ def case_audit():
     This route is for the counsellor role like the others; an IT department would give it to
     the service's lead counsellor, who answers for how the cases are read. Reading the log is
     itself written to it."""
-    parameters = query_parameters("since")
     _service()
     zone = runtime().settings.zone
-    since = query_date(parameters, "since") or today(zone) - timedelta(days=AUDIT_DAYS)
+    since = query_date("since") or today(zone) - timedelta(days=AUDIT_DAYS)
     with _work("audit") as (session, _):
         rows = inbox.audit_log(session, datetime.combine(since, time(0), zone))
         entries = [AuditEntryOut(at=local(row.at, zone), actor=row.actor, action=row.action, case_alias=row.case_alias) for row in rows]
@@ -294,7 +283,6 @@ def case_audit():
 def get_case(alias: str):
     """The case and everything in it, oldest first: what the young person wrote (in), the bot's
     answers (bot), the counsellors' replies (out) and internal notes (note)."""
-    query_parameters()
     _service()
     with _work("view", alias) as (session, now):
         case = inbox.find(session, alias)
@@ -317,7 +305,7 @@ def assign_case(alias: str, body: Assignment):
 
 @route(
     "POST", "/cases/<alias>/reply", requires="counsellor", summary="Answer the young person", body=Reply,
-    response=CaseSummary, statuses=(201,),
+    response=CaseSummary, statuses=(201,), errors={409: "The case is closed"},
 )
 def reply_to_case(alias: str, body: Reply):
     """The text is sent to the young person as an SMS, within seconds ("Rådgiver: ..."; at most
@@ -350,7 +338,10 @@ def add_case_note(alias: str, body: Note):
     return answer
 
 
-@route("POST", "/cases/<alias>/close", requires="counsellor", summary="Close a case", body=Closing, response=CaseSummary)
+@route(
+    "POST", "/cases/<alias>/close", requires="counsellor", summary="Close a case", body=Closing, response=CaseSummary,
+    errors={409: "The case is closed already"},
+)
 def close_case(alias: str, body: Closing):
     """The young person is told the case is closed (and how to start a new one or delete this
     one), the case leaves the inbox, and its topic counts in the statistics. Only an open case

@@ -1,4 +1,4 @@
-"""What the API's routes share: the runtime, 404s, local times, query strings, planning first."""
+"""What the API's routes share: the runtime, 404s, local times, query parameters, planning first."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot import clock, reminders
 from bot.api.errors import ApiError
+from bot.api.routing import QueryParameter
 from bot.communities import Community
 from bot.members import known_communities
 
@@ -19,7 +20,12 @@ log = logging.getLogger(__name__)
 
 MAX_WINDOW_DAYS = 366
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The dates from EARLIEST to LATEST that exist, YYYY-MM-DD; every fourth of these years is a leap year.
+LOCAL_DATE = (
+    r"20[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    r"|20(?:[02468][048]|[13579][26])-02-29"
+)
+FLAG_VALUES = ("true", "false")
 # Ids are 32-bit integers in PostgreSQL; a larger one in a path would be a database error, not a 404.
 MAX_ID = 2**31 - 1
 
@@ -66,38 +72,50 @@ def plan_now(rt) -> None:
         reminders.plan(rt)
 
 
-def query_parameters(*allowed: str) -> dict[str, str]:
-    """The query string, refused (400) if it has parameters the route does not take, or one twice."""
-    unknown = sorted(set(request.args) - set(allowed))
-    if unknown:
-        takes = f"this route takes {', '.join(allowed)}" if allowed else "this route takes none"
-        raise ApiError(400, f"unknown query parameter(s) {', '.join(map(repr, unknown))}; {takes}", fields={name: "unknown parameter" for name in unknown})
-    repeated = sorted(name for name in request.args if len(request.args.getlist(name)) > 1)
-    if repeated:
-        raise ApiError(400, "each query parameter may be given once", fields={name: "given more than once" for name in repeated})
-    return {name: request.args[name] for name in request.args}
+def date_parameter(name: str, description: str) -> QueryParameter:
+    return QueryParameter(name, description, {"type": "string", "pattern": f"^(?:{LOCAL_DATE})?$", "examples": ["2026-11-26"]})
 
 
-def query_date(parameters: dict[str, str], name: str) -> date | None:
-    value = parameters.get(name)
-    if value is None or value == "":
+def flag_parameter(name: str, description: str) -> QueryParameter:
+    return QueryParameter(name, description, {"type": "string", "enum": list(FLAG_VALUES)})
+
+
+FROM = date_parameter("from", "The first local date, YYYY-MM-DD, included (empty or left out: see the route)")
+TO = date_parameter("to", "The last local date, YYYY-MM-DD, included (empty or left out: see the route)")
+DATE = date_parameter("date", "A local date, YYYY-MM-DD (empty or left out: today)")
+
+
+def query_date(name: str) -> date | None:
+    """The date in the query parameter ``name``; None when it is left out or empty."""
+    value = request.args.get(name, "")
+    if not value:
         return None
-    message = "write the date as YYYY-MM-DD, e.g. 2026-11-26"
-    if not ISO_DATE.match(value):
+    if not re.fullmatch(LOCAL_DATE, value):
+        message = _why_not_a_date(value)
         raise ApiError(400, f"{name}: {message}", fields={name: message})
+    return date.fromisoformat(value)
+
+
+def _why_not_a_date(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return "write the date as YYYY-MM-DD, e.g. 2026-11-26"
     try:
-        parsed = date.fromisoformat(value)
+        date.fromisoformat(value)
     except ValueError:
-        raise ApiError(400, f"{name}: there is no such date", fields={name: "there is no such date"}) from None
-    if not EARLIEST <= parsed <= LATEST:
-        message = f"a date from {EARLIEST.year} to {LATEST.year}"
-        raise ApiError(400, f"{name}: {message}", fields={name: message})
-    return parsed
+        return "there is no such date"
+    return f"a date from {EARLIEST.year} to {LATEST.year}"
 
 
-def date_window(parameters: dict[str, str], default_first: date, default_days: int) -> tuple[date, date]:
+def query_flag(name: str) -> bool:
+    value = request.args.get(name, "false")
+    if value not in FLAG_VALUES:
+        raise ApiError(422, "some fields are invalid", fields={name: "must be true or false"})
+    return value == "true"
+
+
+def date_window(default_first: date, default_days: int) -> tuple[date, date]:
     """``from`` and ``to`` (inclusive local dates); either can be left out."""
-    first, last = query_date(parameters, "from"), query_date(parameters, "to")
+    first, last = query_date("from"), query_date("to")
     if first is None and last is not None:
         first = max(EARLIEST, last - timedelta(days=default_days))
     first = first or default_first

@@ -16,15 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import clock, reminders
-from bot.api.common import (
-    community_or_404,
-    date_window,
-    local,
-    plan_now,
-    query_parameters,
-    runtime,
-    today,
-)
+from bot.api.common import FROM, TO, community_or_404, date_window, local, plan_now, runtime, today
 from bot.api.routing import route
 from bot.communities import Community
 from bot.members import known_communities
@@ -116,7 +108,10 @@ class EventListOut(BaseModel):
     events: list[EventOut]
 
 
-@route("GET", "/communities/<slug>/events", requires="staff", summary="A community's events", response=EventListOut)
+@route(
+    "GET", "/communities/<slug>/events", requires="staff", summary="A community's events", response=EventListOut,
+    query=(FROM, TO),
+)
 def community_event_list(slug: str):
     """Query: `from` and `to`, local dates YYYY-MM-DD, both included (default: today and the next
     14 days; at most 366 days). Events the planner has stored have an `id`; those further ahead
@@ -124,7 +119,7 @@ def community_event_list(slug: str):
     flagged. A malformed date, `from` after `to`, or an unknown parameter is a 400."""
     community = community_or_404(slug)
     rt = runtime()
-    first, last = date_window(query_parameters("from", "to"), today(rt.settings.zone), DEFAULT_DAYS)
+    first, last = date_window(today(rt.settings.zone), DEFAULT_DAYS)
     plan_now(rt)
     with rt.db.session() as session:
         events = community_events(session, rt, slug, community, first, last)

@@ -6,6 +6,7 @@ ever get member ids.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, time
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -17,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from bot import clock
 from bot.api.common import get_or_404
 from bot.api.errors import ApiError
+from bot.api.fields import Phone, PhoneOrEmpty, email, plain_text
 from bot.api.routing import caller, route
 from bot.csv_import import members_csv
 from bot.members import (
@@ -24,7 +26,6 @@ from bot.members import (
     LAST_ACTIVITY_MAX,
     NAME_MAX,
     PRONOUNS_MAX,
-    MemberError,
     add_member,
     find_member,
     known_communities,
@@ -37,7 +38,7 @@ from bot.members import (
 from bot.models import Member
 
 log = logging.getLogger(__name__)
-PHONE_INPUT_MAX = 30
+CLOCK_TIME = r"^([01]?[0-9]|2[0-3])[:.][0-5][0-9]$"
 
 
 def _clock_time(value: object) -> object:
@@ -45,10 +46,9 @@ def _clock_time(value: object) -> object:
         return value
     if not isinstance(value, str):
         raise ValueError("write the time as a string HH:MM, e.g. \"17:30\"")
-    try:
-        return parse_reminder_time(value)
-    except MemberError as error:
-        raise ValueError(error.message) from None
+    if not re.fullmatch(CLOCK_TIME, value):
+        raise ValueError("write the time as HH:MM, e.g. 17:30")
+    return parse_reminder_time(value)
 
 
 def _leave_out_default(schema: dict) -> None:
@@ -60,14 +60,13 @@ ClockTime = Annotated[
     time,
     BeforeValidator(_clock_time),
     PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d$", "examples": ["17:30"]}),
+    WithJsonSchema({"type": "string", "pattern": CLOCK_TIME, "examples": ["17:30"]}),
 ]
 Language = Literal["da", "en"]
-Name = Annotated[str, Field(max_length=NAME_MAX)]
-Phone = Annotated[str, Field(max_length=PHONE_INPUT_MAX, examples=["20 12 34 56", "+4520123456"])]
-Email = Annotated[str, Field(max_length=EMAIL_MAX)]
-Pronouns = Annotated[str, Field(max_length=PRONOUNS_MAX, examples=["hun/hende", "de/dem", "han/ham"])]
-LastActivity = Annotated[str, Field(max_length=LAST_ACTIVITY_MAX, examples=["spillede trommer"])]
+Name = plain_text(NAME_MAX)
+Email = email(EMAIL_MAX)
+Pronouns = plain_text(PRONOUNS_MAX, examples=["hun/hende", "de/dem", "han/ham"])
+LastActivity = plain_text(LAST_ACTIVITY_MAX, examples=["spillede trommer"])
 
 
 class NewMember(BaseModel):
@@ -80,7 +79,7 @@ class NewMember(BaseModel):
     language: Language | None = Field(None, description="Danish if not given, for a new contact")
     reminder_time: ClockTime | None = None
     contact_person_name: Name | None = None
-    contact_person_phone: Phone | None = None
+    contact_person_phone: PhoneOrEmpty | None = None
     contact_person_email: Email | None = None
     contact_person_consent: bool | None = Field(None, description="The young person agreed that the contact person may be told")
     pronouns: Pronouns | None = Field(None, description="Only if the young person chose to give them")
@@ -96,7 +95,7 @@ class MemberChanges(BaseModel):
     language: Language = Field(None, json_schema_extra=_leave_out_default)
     reminder_time: ClockTime | None = None
     contact_person_name: Name | None = None
-    contact_person_phone: Phone | None = None
+    contact_person_phone: PhoneOrEmpty | None = None
     contact_person_email: Email | None = None
     contact_person_consent: bool = Field(None, json_schema_extra=_leave_out_default)
     pronouns: Pronouns | None = None

@@ -14,7 +14,7 @@ from flask import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from bot.api.common import date_window, get_or_404, query_parameters, runtime, today
+from bot.api.common import FROM, TO, date_window, flag_parameter, get_or_404, query_flag, runtime, today
 from bot.api.errors import ApiError
 from bot.api.routing import caller, route
 from bot.models import Member, MoodPrompt
@@ -66,16 +66,22 @@ def _member_prompts(member_id: int, first: date, last: date) -> tuple[Member, li
         return member, found
 
 
-@route("GET", "/members/<int:member_id>/mood", requires="staff", summary="A member's mood check-ins", response=MoodTimelineOut)
+NOTES = flag_parameter("notes", "true: with the young person's own words (admin tokens only)")
+
+
+@route(
+    "GET", "/members/<int:member_id>/mood", requires="staff", summary="A member's mood check-ins", response=MoodTimelineOut,
+    query=(FROM, TO, NOTES),
+    errors={403: "The token's role is neither staff nor admin, or it asks for `notes` without being admin", 422: "`notes` is neither true nor false"},
+)
 def member_mood(member_id: int):
     """The last half year by default (`from`, `to` as YYYY-MM-DD). `notes=true` adds the young
     person's own words, for admin tokens only."""
-    parameters = query_parameters("from", "to", "notes")
-    with_notes = parameters.get("notes") == "true"
+    with_notes = query_flag("notes")
     if with_notes and caller().role != "admin":
         raise ApiError(403, "only an admin token may read what young people wrote")
     zone = runtime().settings.zone
-    first, last = date_window(parameters, today(zone) - timedelta(days=TIMELINE_DAYS), TIMELINE_DAYS)
+    first, last = date_window(today(zone) - timedelta(days=TIMELINE_DAYS), TIMELINE_DAYS)
     member, found = _member_prompts(member_id, first, last)
     log.info("api: %s read the mood timeline of member %s%s", caller().name, member_id, " with notes" if with_notes else "")
     return MoodTimelineOut(
@@ -90,11 +96,14 @@ def member_mood(member_id: int):
     )
 
 
-@route("GET", "/members/<int:member_id>/mood.svg", requires="staff", summary="A member's mood as a small chart", media_type="image/svg+xml")
+@route(
+    "GET", "/members/<int:member_id>/mood.svg", requires="staff", summary="A member's mood as a small chart",
+    media_type="image/svg+xml", query=(FROM, TO),
+)
 def member_mood_chart(member_id: int):
     """The answers of the last half year as a line from 1 to 5; gaps where nothing was answered."""
     zone = runtime().settings.zone
-    first, last = date_window(query_parameters("from", "to"), today(zone) - timedelta(days=TIMELINE_DAYS), TIMELINE_DAYS)
+    first, last = date_window(today(zone) - timedelta(days=TIMELINE_DAYS), TIMELINE_DAYS)
     _, found = _member_prompts(member_id, first, last)
     return Response(mood_chart(found, first, last), content_type="image/svg+xml; charset=utf-8")
 
@@ -134,14 +143,17 @@ def _describe(answered: list[MoodPrompt]) -> str:
     return f"{len(answered)} svar fra 1 (skidt) til 5 (rigtig godt): {scores}."
 
 
-@route("GET", "/mood/<slug>/weeks", requires="staff", summary="A mood check-in, week by week", response=MoodOverviewOut, statuses=(200, 404))
+@route(
+    "GET", "/mood/<slug>/weeks", requires="staff", summary="A mood check-in, week by week", response=MoodOverviewOut,
+    statuses=(200, 404), query=(FROM, TO),
+)
 def mood_weeks(slug: str):
     """Per ISO week: how many were asked, answered, did not answer, answered low, or had paused.
     Counts only: no names, no words. Default: the last eight weeks (`from`, `to`)."""
     if slug not in runtime().flows.current().moods:
         raise ApiError(404, f"no mood check-in {slug!r}")
     zone = runtime().settings.zone
-    first, last = date_window(query_parameters("from", "to"), today(zone) - timedelta(days=OVERVIEW_DAYS), OVERVIEW_DAYS)
+    first, last = date_window(today(zone) - timedelta(days=OVERVIEW_DAYS), OVERVIEW_DAYS)
     with runtime().db.session() as session:
         rows = session.execute(
             select(MoodPrompt.local_date, MoodPrompt.status, MoodPrompt.score).where(

@@ -9,8 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from bot import clock
-from bot.api.common import get_or_404, local, query_parameters, runtime
-from bot.api.errors import ApiError
+from bot.api.common import flag_parameter, get_or_404, local, query_flag, runtime
 from bot.api.routing import route
 from bot.models import StaffNotification
 
@@ -35,14 +34,17 @@ class NotificationListOut(BaseModel):
     notifications: list[NotificationOut]
 
 
-@route("GET", "/notifications", requires="staff", summary="What staff were told", response=NotificationListOut)
+UNSEEN = flag_parameter("unseen", "true: only the ones nobody has marked seen")
+
+
+@route(
+    "GET", "/notifications", requires="staff", summary="What staff were told", response=NotificationListOut,
+    query=(UNSEEN,), errors={422: "`unseen` is neither true nor false"},
+)
 def list_notifications():
     """Newest first, at most 100. `?unseen=true` leaves out the ones marked seen."""
-    unseen = query_parameters("unseen").get("unseen", "false")
-    if unseen not in ("true", "false"):
-        raise ApiError(422, "some fields are invalid", fields={"unseen": "must be true or false"})
     query = select(StaffNotification).order_by(StaffNotification.id.desc()).limit(PAGE)
-    if unseen == "true":
+    if query_flag("unseen"):
         query = query.where(StaffNotification.seen_at.is_(None))
     with runtime().db.session() as session:
         return NotificationListOut(notifications=[NotificationOut.of(row) for row in session.scalars(query)])

@@ -55,11 +55,16 @@ def _operation(operation: Operation, refs: dict) -> dict:
     entry: dict = {"operationId": operation.endpoint, "summary": operation.summary}
     if operation.description:
         entry["description"] = operation.description
-    if operation.path_parameters:
-        entry["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETER_SCHEMAS[converter]}
-            for name, converter in operation.path_parameters
-        ]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETER_SCHEMAS[converter]}
+        for name, converter in operation.path_parameters
+    ]
+    parameters += [
+        {"name": parameter.name, "in": "query", "required": False, "description": parameter.description, "schema": parameter.schema}
+        for parameter in operation.query
+    ]
+    if parameters:
+        entry["parameters"] = parameters
     if operation.body:
         entry["requestBody"] = {
             "required": True,
@@ -82,11 +87,14 @@ def _operation(operation: Operation, refs: dict) -> dict:
         entry["x-roles"] = roles
         responses["401"] = {"description": "No token, or an unknown or revoked one", **error}
         responses["403"] = {"description": f"The token's role is not one of: {', '.join(roles)}", **error}
+    refused = "A query parameter the route does not take, one given twice, or a malformed one"
+    responses["400"] = {"description": refused + ("; or the body is not valid JSON" if operation.body else ""), **error}
     if operation.body:
-        responses["400"] = {"description": "The body is not valid JSON", **error}
         responses["415"] = {"description": "The body is not sent as application/json", **error}
         responses["422"] = {"description": "Some fields are invalid; `fields` says which and why", **error}
     if operation.path_parameters:
         responses["404"] = {"description": "Not found", **error}
+    for status, description in operation.errors:
+        responses[str(status)] = {"description": description, **error}
     entry["responses"] = responses
     return entry

@@ -12,17 +12,16 @@ has taken the reminder.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from datetime import date, datetime
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
 from bot import clock, reminders
-from bot.api.common import community_or_404, get_or_404, local, plan_now, query_date, query_parameters, runtime, today
+from bot.api.common import DATE, community_or_404, get_or_404, local, plan_now, query_date, runtime, today
 from bot.api.communities import EventOut
 from bot.api.errors import ApiError
+from bot.api.fields import plain_text
 from bot.api.routing import caller, route
 from bot.communities import Community
 from bot.members import known_communities
@@ -63,22 +62,15 @@ class DayRemindersOut(BaseModel):
     reminders: list[ReminderOut]
 
 
+PersonalLineText = plain_text(PERSONAL_LINE_MAX)
+
+
 class PersonalLine(BaseModel):
     """Staff's own words under the community's text, as written. Empty or null removes it."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    text: Annotated[str, Field(max_length=PERSONAL_LINE_MAX)] | None
-
-    @field_validator("text")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = value.replace("\r\n", "\n")
-        if any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in value):
-            raise ValueError("control characters cannot be sent; write plain text")
-        return value
+    text: PersonalLineText | None
 
 
 def _out(rt, reminder: Reminder, member: Member, event: Event, community: Community | None, sent_body: str | None = None) -> ReminderOut:
@@ -111,7 +103,7 @@ def _sent_bodies(session, rows: list[Reminder]) -> dict[int, str]:
 
 @route(
     "GET", "/communities/<slug>/reminders", requires="staff", summary="The reminders of a day (the morning screen)",
-    response=DayRemindersOut,
+    response=DayRemindersOut, query=(DATE,),
 )
 def community_reminders(slug: str):
     """Query: `date`, a local date YYYY-MM-DD (default: today). Every reminder for the
@@ -120,7 +112,7 @@ def community_reminders(slug: str):
     community = community_or_404(slug)
     rt = runtime()
     zone = rt.settings.zone
-    day = query_date(query_parameters("date"), "date") or today(zone)
+    day = query_date("date") or today(zone)
     plan_now(rt)
     with rt.db.session() as session:
         events = session.scalars(
@@ -185,7 +177,7 @@ def _change(reminder_id: int, *, action: str, needed: str, values: dict, already
 
 @route(
     "PUT", "/reminders/<int:reminder_id>/personal-line", requires="staff", summary="Set or remove a reminder's personal line",
-    body=PersonalLine, response=ReminderOut,
+    body=PersonalLine, response=ReminderOut, errors={409: "The reminder is no longer planned"},
 )
 def set_personal_line(reminder_id: int, body: PersonalLine):
     """A line of staff's own words under the community's text, e.g. "Vi har fået nye højttalere. /Ali"
@@ -197,7 +189,10 @@ def set_personal_line(reminder_id: int, body: PersonalLine):
     return answer
 
 
-@route("POST", "/reminders/<int:reminder_id>/skip", requires="staff", summary="Do not send a reminder", response=ReminderOut)
+@route(
+    "POST", "/reminders/<int:reminder_id>/skip", requires="staff", summary="Do not send a reminder", response=ReminderOut,
+    errors={409: "The reminder is no longer planned"},
+)
 def skip_reminder(reminder_id: int):
     """The young person does not get this reminder; the token's name is recorded as who decided.
     Only a planned reminder can be skipped (skipping a skipped one changes nothing); 409 otherwise."""
@@ -217,7 +212,10 @@ def _not_too_late(reminder: Reminder, event: Event, now: datetime) -> None:
         raise ApiError(409, f"reminder {reminder.id}: too late to send it, the event starts soon or has started")
 
 
-@route("POST", "/reminders/<int:reminder_id>/unskip", requires="staff", summary="Send a skipped reminder after all", response=ReminderOut)
+@route(
+    "POST", "/reminders/<int:reminder_id>/unskip", requires="staff", summary="Send a skipped reminder after all", response=ReminderOut,
+    errors={409: "The reminder is not skipped, its event is cancelled, or the event starts too soon"},
+)
 def unskip_reminder(reminder_id: int):
     """A skipped reminder is planned again; if its time has passed it goes out at the next
     scheduler pass (after quiet hours). Only a skipped reminder, and not later than 30 minutes

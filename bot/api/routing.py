@@ -1,6 +1,6 @@
 """Declaring an API route: one decorator that registers it with Flask, checks the caller's role,
-validates the request body and shapes the response, and records all of that for the OpenAPI
-document, so the document cannot drift from what the server does.
+the names in the query string and the request body, shapes the response, and records all of that
+for the OpenAPI document, so the document cannot drift from what the server does.
 
 ``requires`` has no default: a route is either tied to a role or explicitly public
 (``requires=None``). The token is checked before the body is read, so a caller without a valid
@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -29,6 +29,16 @@ FLASK_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
 @dataclass(frozen=True)
+class QueryParameter:
+    """A query parameter as the document states it; the view reads its value, and checks it by
+    the rule ``schema`` states (``bot.api.common``)."""
+
+    name: str
+    description: str
+    schema: dict = field(hash=False)
+
+
+@dataclass(frozen=True)
 class Operation:
     method: str
     rule: str
@@ -40,6 +50,8 @@ class Operation:
     statuses: tuple[int, ...]
     media_type: str
     description: str | None
+    query: tuple[QueryParameter, ...]
+    errors: tuple[tuple[int, str], ...]
 
     @property
     def path(self) -> str:
@@ -65,23 +77,29 @@ def route(
     response: type[BaseModel] | None = None,
     statuses: tuple[int, ...] = (200,),
     media_type: str = "application/json",
+    query: tuple[QueryParameter, ...] = (),
+    errors: dict[int, str] | None = None,
 ) -> Callable:
     """Register a view. It gets the path parameters, and the validated body as ``body``; it
     returns an instance of ``response`` (with a status from ``statuses`` if not the first), or a
-    finished Flask ``Response`` for other media types. Its docstring describes it in the document."""
+    finished Flask ``Response`` for other media types. Its docstring describes it in the document.
+
+    A query string with a name not in ``query``, or a name twice, is refused (400) before the view
+    runs. ``errors`` documents the other error statuses the view answers with, and why."""
     if requires is not None and requires not in ROLES:
         raise ValueError(f"unknown role {requires!r}; the roles are {', '.join(ROLES)}")
 
     def register(view: Callable) -> Callable:
         operation = Operation(
             method.upper(), rule, view.__name__, summary, requires, body, response, statuses, media_type,
-            inspect.cleandoc(view.__doc__ or "") or None,
+            inspect.cleandoc(view.__doc__ or "") or None, query, tuple((errors or {}).items()),
         )
 
         @functools.wraps(view)
         def handle(**path_parameters):
             if requires is not None:
                 g.api_caller = authenticate(current_app.extensions["ungebot"], requires)
+            _check_query_names([parameter.name for parameter in query])
             if body is not None:
                 path_parameters["body"] = _parsed_body(body)
             result = view(**path_parameters)
@@ -99,6 +117,16 @@ def route(
 
 def caller() -> Caller:
     return g.api_caller
+
+
+def _check_query_names(allowed: list[str]) -> None:
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown:
+        takes = f"this route takes {', '.join(allowed)}" if allowed else "this route takes none"
+        raise ApiError(400, f"unknown query parameter(s) {', '.join(map(repr, unknown))}; {takes}", fields={name: "unknown parameter" for name in unknown})
+    repeated = sorted(name for name in request.args if len(request.args.getlist(name)) > 1)
+    if repeated:
+        raise ApiError(400, "each query parameter may be given once", fields={name: "given more than once" for name in repeated})
 
 
 def _parsed_body(model: type[BaseModel]) -> BaseModel:

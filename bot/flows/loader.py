@@ -6,6 +6,7 @@ working; ``problems`` says why, in the ``path:line: message`` form editors under
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from bot.flows.model import Flow
 from bot.flows.number_flow import NUMBER_WORDS, number_flow
 
 MAX_SEGMENTS = 2
+YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, order=True)
@@ -118,7 +120,7 @@ def load_flows(directory: Path, fallback: dict[str, LoadedFile] | None = None) -
         flows.update(booking_flows())
     problems.extend(_reserved_words_taken(good, [NUMBER_WORDS], "gives the bot a mobile number (SMS, MIT NUMMER)"))
     flows.update(number_flow())
-    _drop_broken_references(flows, good, problems)
+    _drop_broken_references(flows, files, problems, fallback or {})
     counselling = next((f.counselling for f in good.values() if f.counselling is not None), None)
     moods = {name: f.mood for name, f in good.items() if f.mood is not None}
     for slug, mood in moods.items():
@@ -142,6 +144,8 @@ def _load_file(path: Path) -> tuple[LoadedFile, list[Problem]]:
         data = yamlfile.load(source)
     except yaml.MarkedYAMLError as exc:
         return empty, [Problem(shown, *yaml_error_position(exc))]
+    except yaml.reader.ReaderError as exc:
+        return empty, [Problem(shown, _line_at(source, exc.position), f"YAML syntax: the invisible character U+{exc.character:04X} is not allowed in YAML; delete it")]
     except yaml.YAMLError as exc:
         return empty, [Problem(shown, 1, f"YAML syntax: {exc}")]
     if not isinstance(data, dict):
@@ -162,6 +166,11 @@ def _load_file(path: Path) -> tuple[LoadedFile, list[Problem]]:
         return LoadedFile(path.stem, path, Flow.model_validate(data), root), []
     except ValidationError as exc:
         return empty, [Problem(shown, _line(root, loc), msg) for loc, msg in _explain(exc, root)]
+
+
+def _line_at(source: str, position: int) -> int:
+    """The line of a character, counting line breaks as YAML does."""
+    return len(YAML_LINE_BREAK.findall(source, 0, position)) + 1
 
 
 def _duplicate_keys(node: yaml.Node | None) -> list[tuple[int, str]]:
@@ -454,23 +463,31 @@ def _similar_keywords(good: dict[str, LoadedFile], seen: dict[str, tuple[str, st
     return problems
 
 
-def _drop_broken_references(flows: dict[str, Flow], good: dict[str, LoadedFile], problems: list[Problem]) -> None:
+def _drop_broken_references(flows: dict[str, Flow], files: dict[str, LoadedFile], problems: list[Problem], fallback: dict[str, LoadedFile]) -> None:
+    """Leave out each flow that starts a flow that does not exist, or serve its last good version
+    instead: an edit that adds such a step must not take a working flow down."""
     changed = True
     while changed:
         changed = False
         for name in list(flows):
-            loaded = good.get(name)
+            loaded = files.get(name)
             if loaded is None or loaded.flow is None:
                 continue
-            for step_name, step in flows[name].steps.items():
-                for where, target in step.flow_references():
-                    if target not in flows:
-                        problems.append(Problem(str(loaded.path), _line(loaded.root, ("steps", step_name, *where)), f"flow '{target}' does not exist or has errors"))
-                        flows.pop(name, None)
-                        changed = True
-                        break
-                if name not in flows:
-                    break
+            broken = next(
+                ((step_name, where, target) for step_name, step in flows[name].steps.items() for where, target in step.flow_references() if target not in flows),
+                None,
+            )
+            if broken is None:
+                continue
+            step_name, where, target = broken
+            problems.append(Problem(str(loaded.path), _line(loaded.root, ("steps", step_name, *where)), f"flow '{target}' does not exist or has errors"))
+            last_good = fallback.get(name)
+            if last_good is not None and last_good is not loaded and last_good.flow is not None:
+                files[name], flows[name] = last_good, last_good.flow
+            else:
+                files[name] = LoadedFile(loaded.name, loaded.path, None, loaded.root)
+                del flows[name]
+            changed = True
 
 
 def _reserved_words_taken(good: dict[str, LoadedFile], reserved_words, what: str) -> list[Problem]:
