@@ -114,13 +114,27 @@ def reminder_statuses(stack: Stack) -> dict[str, int]:
         return dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
 
 
+def unfinished(stack: Stack) -> list[dict]:
+    from sqlalchemy import select
+
+    from bot.models import OutboundMessage
+
+    with stack.runtime.db.session() as session:
+        rows = session.scalars(select(OutboundMessage).where(OutboundMessage.status.in_(("pending", "submitting"))).limit(5))
+        return [
+            {"id": m.id, "status": m.status, "attempts": m.attempts, "error": m.error_code, "send_after": str(m.send_after),
+             "enqueued_at": str(m.enqueued_at)}
+            for m in rows
+        ]
+
+
 def wait_until(condition, timeout: float, what: str, stack: Stack) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise RuntimeError(
-                f"{what} not within {timeout:.0f} s (stand-in {stack.stats()}, outbound {reminder_statuses(stack)}); "
-                f"the processes said:\n{stack.log_tail()}"
+                f"{what} not within {timeout:.0f} s (stand-in {stack.stats()}, outbound {reminder_statuses(stack)}; "
+                f"not done: {unfinished(stack)}); the processes said:\n{stack.log_tail()}"
             )
         time.sleep(0.02)
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
 
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 from sqlalchemy import or_, select, update
 
 from bot import attendance, clock, reminders
@@ -41,6 +42,8 @@ STALE_SENDING_AFTER = timedelta(minutes=10)
 PLAN_EVERY_SECONDS = 300
 # Anonymous cases past their retention period are deleted this often.
 PURGE_EVERY_SECONDS = 600
+# The schedulers' lock lives this long unless renewed (between the tasks of a pass).
+LOCK_SECONDS = 10
 
 
 @dataclass
@@ -52,6 +55,7 @@ class PassResult:
     mood: int = 0
     cases: int = 0
     case_alerts: int = 0
+    failed: list[str] = field(default_factory=list)
 
 
 def redis_lost_its_data(runtime: Runtime) -> bool:
@@ -84,32 +88,56 @@ class Scheduler:
         self._recently_queued_cases: dict[int, float] = {}
         self._purged_at = -PURGE_EVERY_SECONDS
 
-    def run_pass(self) -> PassResult:
+    def run_pass(self, still_ours: Callable[[], bool] = lambda: True) -> PassResult:
+        """One pass: each task on its own, so one that fails (a bug, a bad row) does not stop the
+        others; ``still_ours`` is asked between tasks (the lock renewed) and ends the pass if not."""
         now = clock.now()
         result = PassResult()
+        queued_before = self._lost_since(now)
+        tasks = [
+            ("planning", lambda: self._plan_if_due(now)),
+            ("reminders", lambda: reminders.queue_due(self.runtime, now, queued_before=queued_before)),
+            ("mood", lambda: mood.send_due(self.runtime, now)),
+            ("sends", lambda: self._queue_due_sends(now, queued_before or now - REQUEUE_AFTER)),
+            ("contacts", lambda: self._queue_due_contacts(now, queued_before or now - ORPHAN_AFTER)),
+            ("unknown", lambda: self._give_up_on_stale_sends(now)),
+            ("cases", lambda: cases.requeue_lost(self.runtime, now, self._recently_queued_cases, time.monotonic(), queued_before=queued_before)),
+            ("case_alerts", lambda: cases.alert_waiting(self.runtime, now)),
+            ("purge", lambda: self._purge_if_due(now)),
+        ]
+        for name, task in tasks:
+            if not still_ours():
+                log.warning("scheduler: another scheduler holds the lock now; pass ended before %s", name)
+                break
+            try:
+                done = task()
+            except RedisError:
+                raise  # nothing can be queued without Redis: the pass waits for it as a whole
+            except Exception:
+                result.failed.append(name)
+                log.exception("scheduler: %s failed; the other tasks go on", name)
+                continue
+            if isinstance(done, int):
+                setattr(result, name, done)
+        return result
+
+    def _lost_since(self, now) -> datetime | None:
+        """``now`` when what is queued in Redis may be gone (Redis lost its data, a worker died)."""
         lost = "Redis lost its queues (restarted or flushed)" if redis_lost_its_data(self.runtime) else None
         dead = None if lost else workers_died(self.runtime)
-        if lost or dead:
-            # What was queued may be gone with them: queue it all again now. Every job checks the
-            # database first, so a copy of a job that is still there does nothing twice.
-            log.warning("%s: queueing again what was queued", lost or f"{len(dead)} worker process(es) died")
-            queued_before = now
-            self._recently_queued.clear()
-            self._recently_queued_cases.clear()
-        else:
-            queued_before = None
-        self._plan_if_due(now)
-        result.reminders = reminders.queue_due(self.runtime, now, queued_before=queued_before)
-        result.mood = mood.send_due(self.runtime, now)
-        result.sends = self._queue_due_sends(now, queued_before or now - REQUEUE_AFTER)
-        result.contacts = self._queue_due_contacts(now, queued_before or now - ORPHAN_AFTER)
-        result.unknown = self._give_up_on_stale_sends(now)
-        result.cases = cases.requeue_lost(self.runtime, now, self._recently_queued_cases, time.monotonic(), queued_before=queued_before)
-        result.case_alerts = cases.alert_waiting(self.runtime, now)
+        if not (lost or dead):
+            return None
+        # Queue it all again now. Every job checks the database first, so a copy of a job that is
+        # still there does nothing twice.
+        log.warning("%s: queueing again what was queued", lost or f"{len(dead)} worker process(es) died")
+        self._recently_queued.clear()
+        self._recently_queued_cases.clear()
+        return now
+
+    def _purge_if_due(self, now) -> None:
         if time.monotonic() - self._purged_at >= PURGE_EVERY_SECONDS:
             cases.purge(self.runtime, now)
             self._purged_at = time.monotonic()
-        return result
 
     def _plan_if_due(self, now) -> None:
         flows = self.runtime.flows.current()
@@ -181,6 +209,21 @@ class Scheduler:
         return len(stale)
 
 
+def _renewed(lock) -> bool:
+    try:
+        lock.reacquire()
+        return True
+    except LockError:
+        return False
+
+
+def _release(lock) -> None:
+    try:
+        lock.release()
+    except LockError:
+        pass  # it expired and another scheduler may hold it now: theirs to release
+
+
 def run_forever(runtime: Runtime, interval: float = 1.0) -> None:
     """Run passes until SIGTERM/SIGINT. Several schedulers may run; one holds the lock at a time."""
     stopping = False
@@ -196,13 +239,14 @@ def run_forever(runtime: Runtime, interval: float = 1.0) -> None:
     while not stopping:
         started = time.monotonic()
         try:
-            # Several schedulers may run for safety; one pass at a time is enough.
-            lock = runtime.redis.lock(f"{runtime.queue_prefix}:scheduler", timeout=max(5, int(interval * 5)))
+            # Several schedulers may run for safety; one pass at a time is enough. The lock is
+            # renewed between the pass's tasks, so a long pass keeps it and a dead one frees it soon.
+            lock = runtime.redis.lock(f"{runtime.queue_prefix}:scheduler", timeout=max(LOCK_SECONDS, interval * 5))
             if lock.acquire(blocking=False):
                 try:
-                    result = scheduler.run_pass()
+                    result = scheduler.run_pass(still_ours=lambda: _renewed(lock))
                 finally:
-                    lock.release()
+                    _release(lock)
                 if result.sends or result.contacts or result.unknown:
                     log.info("scheduler pass: %d sends, %d contacts queued, %d marked unknown", result.sends, result.contacts, result.unknown)
         except RedisError as exc:

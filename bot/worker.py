@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 
@@ -128,8 +129,13 @@ def run_worker(runtime: Runtime, burst: bool = False) -> bool:
 
 def _work(runtime: Runtime, burst: bool) -> bool:
     worked = False
+    # A connection of RQ's own: RQ lengthens its socket timeout for its long blocking wait for
+    # jobs, and a wait on a short-timeout connection from a shared pool (the jobs', the
+    # heartbeat's) would end in a TimeoutError, which can take a job from the queue and lose it.
+    connection = Redis.from_url(runtime.settings.redis_url, socket_connect_timeout=2)
+    queue_names = [queue.name for queue in runtime.queues]
     while True:
-        worker = UngebotWorker(runtime.queues, connection=runtime.redis)
+        worker = UngebotWorker(queue_names, connection=connection)
         log.info("worker listening on %s", ", ".join(q.name for q in runtime.queues))
         try:
             worked = worker.work(burst=burst, with_scheduler=False, logging_level=runtime.settings.log_level) or worked

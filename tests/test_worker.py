@@ -89,6 +89,8 @@ def test_a_worker_waiting_for_redis_stops_when_told(runtime, private_redis, tmp_
     worker = start_worker(runtime, private_redis.url, log_path)
     try:
         wait_until(lambda: private_redis.client.smembers("rq:workers"), 20, "the worker registered", log_path)
+        time.sleep(6)  # idle for longer than the jobs' Redis connections wait for an answer
+        assert "quitting" not in log_path.read_text(), "an idle worker keeps its loop"
         private_redis.stop()
         time.sleep(1.0)
         assert worker.poll() is None, log_path.read_text()[-3000:]
