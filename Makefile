@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install lock run test faults bench schema
+.PHONY: install lock run test lint faults bench schema
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,11 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+# ruff with the rule set in pyproject.toml; mypy --strict where the code must stay pure and exact.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # Real processes through real faults (worker killed, Redis restarted and flushed, provider errors,
 # web killed under load): prints what was sent, lost and doubled; fails on any loss or double.

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
+from bench import common
 
 # Open around the clock, so that the number of messages per case does not depend on the hour.
 COUNSELLING = """\

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -130,32 +130,30 @@ def workers(count: int, env: dict, runtime, log_path: Path | None = None):
     """``count`` real ``python -m bot.cli worker`` processes, listening before this yields."""
     from rq import Worker
 
-    output = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=PROJECT, stdout=output, stderr=output)
-        for _ in range(count)
-    ]
-    try:
-        deadline = time.monotonic() + 60
-        queue = runtime.queues[0]
-        while len(Worker.all(queue=queue)) < count:
-            if any(p.poll() is not None for p in processes):
-                raise RuntimeError("a worker process exited at start" + (f"; see {log_path}" if log_path else ""))
-            if time.monotonic() > deadline:
-                raise RuntimeError("the workers did not start within 60 s")
-            time.sleep(0.1)
-        yield processes
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if log_path:
-            output.close()
+    with open(log_path, "ab") if log_path else nullcontext(subprocess.DEVNULL) as output:
+        processes = [
+            subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=PROJECT, stdout=output, stderr=output)
+            for _ in range(count)
+        ]
+        try:
+            deadline = time.monotonic() + 60
+            queue = runtime.queues[0]
+            while len(Worker.all(queue=queue)) < count:
+                if any(p.poll() is not None for p in processes):
+                    raise RuntimeError("a worker process exited at start" + (f"; see {log_path}" if log_path else ""))
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the workers did not start within 60 s")
+                time.sleep(0.1)
+            yield processes
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 def warm_up(runtime, processes) -> None:
@@ -271,7 +269,7 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait()
 
-    def __enter__(self) -> "PrivateRedis":
+    def __enter__(self) -> PrivateRedis:
         self.start()
         return self
 

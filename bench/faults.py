@@ -38,8 +38,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
-from bench.reminders_burst import COMMUNITY, add_members  # noqa: E402
+from bench import common
+from bench.reminders_burst import COMMUNITY, add_members
 
 DONE_WITHIN = 120.0  # seconds a scenario may take once the fault is over
 
@@ -57,7 +57,8 @@ class Stack:
         self.env = {**common.environment(database_url, flows_dir, "faults", standin_url), "REDIS_URL": redis.url, "LOG_LEVEL": "INFO"}
         self.runtime = Runtime(common.settings_from(self.env))
         set_runtime(self.runtime)
-        self.log = open(workdir / "processes.log", "ab")
+        # Shared by every process this stack starts, for the stack's whole lifetime; stop_all() closes it.
+        self.log = open(workdir / "processes.log", "ab")  # noqa: SIM115
         self.processes: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, *args: str) -> subprocess.Popen:
@@ -177,7 +178,7 @@ def outcome(name: str, stack: Stack, expected: int, started: float, fault_at: fl
 
     recipients = stack.standin("/recipients")
     arrivals = [moment for moment in stack.standin("/arrivals")["arrivals"] if moment >= fault_at]
-    stall = max((later - earlier for earlier, later in zip([fault_at, *arrivals], arrivals)), default=0.0)
+    stall = max((later - earlier for earlier, later in zip([fault_at, *arrivals], arrivals, strict=False)), default=0.0)
     with stack.runtime.db.session() as session:
         rows = session.execute(select(OutboundMessage.to_address, OutboundMessage.status)).all()
     never_arrived = [(to, status) for to, status in rows if to not in recipients]
@@ -240,12 +241,11 @@ def provider_errors(stack: Stack) -> int:
 def web_restart_scenario(count: int) -> dict:
     """``count`` young people write HJÆLP through ``ungebot web`` while it is killed and started again."""
     import requests
-
-    from bot.models import InboundMessage
-    from twilio.request_validator import RequestValidator
-
     from rq import Worker
     from sqlalchemy import func, select
+    from twilio.request_validator import RequestValidator
+
+    from bot.models import InboundMessage
 
     with ExitStack() as stack_of:
         workdir = Path(stack_of.enter_context(tempfile.TemporaryDirectory(prefix="ungebot-faults-web-")))

@@ -27,12 +27,12 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
+from bench import common
 
 COMMUNITY = """\
 community:
@@ -56,7 +56,7 @@ def add_members(runtime, count: int) -> None:
 
     from bot.models import Contact, ContactURN, Member
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with runtime.db.session() as session:
         for start in range(0, count, 5000):
             rows = range(start, min(count, start + 5000))
@@ -153,7 +153,12 @@ def run(
                 with common.workers(worker_count, env, runtime, workdir / "workers.log") as processes:
                     if warm:
                         common.warm_up(runtime, processes)
-                    watched = {"workers": [p.pid for p in processes], "stand-in": [standin_stats.pid], "postgres": common.postgres_pids(), "this process": [os.getpid()]}
+                    watched = {
+                        "workers": [p.pid for p in processes],
+                        "stand-in": [standin_stats.pid],
+                        "postgres": common.postgres_pids(),
+                        "this process": [os.getpid()],
+                    }
                     cpu_before = {name: common.cpu_seconds(pids) for name, pids in watched.items()}
                     machine_before = common.machine_cpu_seconds()
                     started = time.perf_counter()

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
+from bench import common
 
 COMMUNITY = """\
 community:
@@ -193,7 +193,10 @@ def run(reminders: int = 1_000_000, passes: int = 200, history: bool = False, ke
                 load_history(runtime.db.engine)
             with runtime.db.session() as session:
                 stored = session.scalar(select(func.count()).select_from(Reminder))
-            print(f"  (loaded {stored} planned reminders{' and history' if history else ''} in {time.perf_counter() - started:.0f} s; not measured)", flush=True)
+            print(
+                f"  (loaded {stored} planned reminders{' and history' if history else ''} in {time.perf_counter() - started:.0f} s; not measured)",
+                flush=True,
+            )
             line(f"{stored} reminders stored, nothing due")
             line(f"{stored} reminders stored, 1000 due", 1000)
             line(f"{stored} reminders stored, 10000 due", 10_000)

@@ -124,7 +124,7 @@ class BookableSettings(BaseModel):
 
 def _utc(local: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     # Ambiguous (the fall-back hour): the first of the two, as schedules do.
-    return local.replace(tzinfo=zone, fold=0).astimezone(dt.timezone.utc)
+    return local.replace(tzinfo=zone, fold=0).astimezone(dt.UTC)
 
 
 def _minutes_text(length: dt.timedelta) -> str:

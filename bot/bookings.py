@@ -109,7 +109,7 @@ def _booked_counts(session: Session, slug: str, slots: list[Slot]) -> dict[datet
         )
         .group_by(Booking.starts_at)
     )
-    return {starts_at: count for starts_at, count in rows}
+    return {starts_at: count for starts_at, count in rows}  # noqa: C416 - dict(rows) would read a Result as a mapping
 
 
 def coming_bookings(session: Session, member_ids: list[int], now: datetime) -> list[Booking]:

@@ -5,13 +5,13 @@ everything that asks what time it is goes through here.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc) + _offset
+    return datetime.now(UTC) + _offset
 
 
 def travel(delta: timedelta) -> None:
@@ -27,4 +27,4 @@ def reset() -> None:
 def set_now(moment: datetime) -> None:
     """Make ``now()`` return ``moment`` (and run on from there)."""
     global _offset
-    _offset = moment - datetime.now(timezone.utc)
+    _offset = moment - datetime.now(UTC)

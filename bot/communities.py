@@ -105,13 +105,18 @@ class CheckinSettings(BaseModel):
     )
     opens_before: Duration = Field(default=timedelta(minutes=30), description="How long before the start one can check in")
     arrived: Text = Field(
-        default_factory=lambda: LocalizedText(da="Velkommen, {{ name }}! Du er tjekket ind til {{ community }}.", en="Welcome, {{ name }}! You're checked in at {{ community }}."),
+        default_factory=lambda: LocalizedText(
+            da="Velkommen, {{ name }}! Du er tjekket ind til {{ community }}.", en="Welcome, {{ name }}! You're checked in at {{ community }}."
+        ),
         description="The answer to a check-in. Fields: name, community",
     )
     not_now: Text = Field(
         default_factory=lambda: LocalizedText(
             da="Der er ikke {{ community }} lige nu{% if next %}, næste gang er {{ next }}{% endif %}. Du kan tjekke ind fra {{ minutes }} minutter før start.",
-            en="There's no {{ community }} right now{% if next %}, next time is {{ next }}{% endif %}. You can check in from {{ minutes }} minutes before the start.",
+            en=(
+                "There's no {{ community }} right now{% if next %}, next time is {{ next }}{% endif %}. "
+                "You can check in from {{ minutes }} minutes before the start."
+            ),
         ),
         description="The answer outside the check-in window. Fields: name, community, next (e.g. torsdag 26. nov. kl. 16:00), minutes",
     )

@@ -204,7 +204,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _twilio_is_complete(self) -> "Settings":
+    def _twilio_is_complete(self) -> Settings:
         if not self.twilio_account_sid:
             return self
         if not self.twilio_auth_token:
@@ -216,7 +216,7 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _case_keys_are_complete(self) -> "Settings":
+    def _case_keys_are_complete(self) -> Settings:
         if (self.case_private_key or self.case_public_key) and not self.case_hash_key:
             raise ValueError("CASE_HASH_KEY: required when CASE_PUBLIC_KEY or CASE_PRIVATE_KEY is set")
         if self.case_hash_key and not (self.case_public_key or self.case_private_key):

@@ -1,7 +1,7 @@
 """Finding (or creating) the contact behind an address, safely when two requests race."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +37,7 @@ def address_of(contact: Contact, scheme: str) -> str | None:
     urns = [urn for urn in contact.urns if urn.scheme == scheme]
     if not urns:
         return None
-    return max(urns, key=lambda urn: urn.last_inbound_at or datetime.min.replace(tzinfo=timezone.utc)).path
+    return max(urns, key=lambda urn: urn.last_inbound_at or datetime.min.replace(tzinfo=UTC)).path
 
 
 def reachable_at(

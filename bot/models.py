@@ -1,7 +1,8 @@
 """Tables. Times are stored as UTC and always come back timezone-aware."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -32,19 +33,19 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database; pass an aware one")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict: JSON, date: Date, time: Time}
+    type_annotation_map: ClassVar = {datetime: UTCDateTime, dict: JSON, date: Date, time: Time}
 
 
 class Contact(Base):
@@ -63,7 +64,7 @@ class Contact(Base):
     checkins_paused_until: Mapped[datetime | None]
     checkins_stopped_at: Mapped[datetime | None]
 
-    urns: Mapped[list["ContactURN"]] = relationship(back_populates="contact", lazy="selectin")
+    urns: Mapped[list[ContactURN]] = relationship(back_populates="contact", lazy="selectin")
 
 
 class ContactURN(Base):
@@ -428,7 +429,7 @@ class Case(Base):
     topic: Mapped[str | None] = mapped_column(String(20))
     stat_id: Mapped[int | None] = mapped_column(ForeignKey("case_stats.id", ondelete="SET NULL"))
 
-    messages: Mapped[list["CaseMessage"]] = relationship(
+    messages: Mapped[list[CaseMessage]] = relationship(
         back_populates="case", order_by="CaseMessage.id", cascade="all, delete-orphan", passive_deletes=True
     )
 

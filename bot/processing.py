@@ -11,14 +11,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import attendance, channels, checkin, clock, engine, members, quiet_hours
-from bot import bookings, linking
-from bot.contacts import reachable_at
+from bot import clock, engine
+from bot.effects import Effects, carry_out
+from bot.effects.send import say
 from bot.engine import actions
 from bot.engine.texts import system_text
-from bot.mood import answers as mood_answers
-from bot.models import Contact, Conversation, InboundMessage, StaffNotification
-from bot.outbox import add_message, add_staff_messages, enqueue_sends
+from bot.models import Contact, Conversation, InboundMessage
+from bot.outbox import enqueue_sends
 from bot.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
@@ -97,6 +96,11 @@ def _state(conversation: Conversation | None) -> actions.State | None:
     )
 
 
+# A step that waits on facts (a booking, a linked number) hears them and may ask again; no flow
+# needs more rounds than this, so more means a loop between a step and the edge.
+MAX_ROUNDS = 10
+
+
 def _apply(
     runtime: Runtime,
     session: Session,
@@ -107,100 +111,25 @@ def _apply(
     replying_to: InboundMessage | None,
     created: list,
 ) -> Conversation | None:
-    answers = []  # what the edge found or did for a booking step, told to it below
-    for action in outcome.actions:
-        if isinstance(action, actions.SendText):
-            message = _send_to_contact(runtime, session, contact, action, now, replying_to)
-            if message is not None:
-                created.append(message)
-        elif isinstance(action, actions.SaveField):
-            _save_field(contact, action)
-        elif isinstance(action, actions.NotifyStaff):
-            created.extend(_notify_staff(session, contact, action, now))
-        elif isinstance(action, actions.OptOut):
-            contact.opted_out_at = now
-            log.info("contact %s opted out", contact.id)
-        elif isinstance(action, actions.OptIn):
-            contact.opted_out_at = None
-            log.info("contact %s opted back in", contact.id)
-        elif isinstance(action, actions.JoinCommunity):
-            channel = replying_to.channel if replying_to is not None else (contact.last_channel or "sms")
-            members.join(session, contact, action.community, source=channel, now=now)
-            log.info("contact %s joined %s", contact.id, action.community)
-        elif isinstance(action, actions.RecordAttendance):
-            attendance.record_reply(session, contact.id, action.event_id, action.reply, now)
-        elif isinstance(action, (actions.RecordMood, actions.RecordMoodNote)):
-            if isinstance(action, actions.RecordMood):
-                texts, staff = mood_answers.record_score(runtime, session, contact, action.prompt_id, action.score, action.said, now)
-            else:
-                texts, staff = mood_answers.record_note(runtime, session, contact, action.prompt_id, action.text, now)
-            created.extend(staff)
-            created.extend(_say(runtime, session, contact, texts, now, replying_to))
-        elif isinstance(action, actions.PauseCheckins):
-            mood_answers.set_pause(contact, action.until, now)
-        elif isinstance(action, actions.ResumeCheckins):
-            mood_answers.resume(contact)
-        elif isinstance(action, actions.CheckIn):
-            texts = checkin.check_in(runtime, session, contact, runtime.flows.current().communities, now)
-            created.extend(_say(runtime, session, contact, texts, now, replying_to))
-        elif isinstance(action, actions.BOOKING_ACTIONS):
-            answers.append(bookings.answer(runtime, session, contact, action, now))
-        elif isinstance(action, actions.LINK_ACTIONS):
-            answers.append(linking.answer(runtime, session, contact, action, now, created))
-    conversation = _store_state(session, contact, conversation, outcome, now)
-    for facts in answers:
-        # The booking step waits for these; it hears them in the same job, before the next message.
-        told = engine.handle(runtime.flows.current(), _view(contact), _state(conversation), facts, now, runtime.settings.zone)
-        conversation = _apply(runtime, session, contact, conversation, told, now, replying_to, created)
+    """Carry out the outcome's actions and keep its state; then let waiting steps hear the facts."""
+    effects = Effects(runtime, session, contact, now, replying_to, created)
+    for _ in range(MAX_ROUNDS):
+        for action in outcome.actions:
+            carry_out(action, effects)
+        conversation = _store_state(session, contact, conversation, outcome, now)
+        if not effects.answers:
+            return conversation
+        facts = effects.answers.pop(0)
+        outcome = engine.handle(runtime.flows.current(), _view(contact), _state(conversation), facts, now, runtime.settings.zone)
+    log.error("contact %s: a step and the edge answered each other %d times; stopped", contact.id, MAX_ROUNDS)
     return conversation
 
 
 def _say(runtime, session, contact, texts: list[str], now, replying_to) -> list:
-    """Texts the edge decided on (a check-in's answer, who will reach out), as replies."""
-    messages = [_send_to_contact(runtime, session, contact, actions.SendText(text), now, replying_to) for text in texts]
-    return [message for message in messages if message is not None]
-
-
-def _send_to_contact(runtime, session, contact, action: actions.SendText, now, replying_to):
-    channel, address = reachable_at(contact, replying_to.channel if replying_to is not None else None)
-    if address is None:
-        log.warning("contact %s has no address on %s; message dropped", contact.id, channel)
-        return None
-    if action.even_if_opted_out:
-        kind, send_after = "system", now
-    elif replying_to is not None:
-        kind, send_after = "reply", now
-    else:
-        kind = "automatic"
-        send_after = quiet_hours.next_allowed(now, runtime.settings.quiet_window, runtime.settings.zone)
-    message = add_message(
-        session,
-        contact_id=contact.id,
-        channel=channel,
-        to_address=address,
-        body=channels.render(channel, action.text, action.choices),
-        choices=channels.buttons(channel, action.choices),
-        kind=kind,
-        send_after=send_after,
-        now=now,
-        in_reply_to_id=replying_to.id if replying_to is not None else None,
-    )
-    return message
-
-
-def _save_field(contact: Contact, action: actions.SaveField) -> None:
-    if action.field == "name":
-        contact.name = action.value[:100]
-    elif action.field == "language":
-        contact.language = action.value
-    else:
-        # A new dict, so SQLAlchemy sees the JSON column change.
-        contact.fields = {**(contact.fields or {}), action.field: action.value}
-
-
-def _notify_staff(session, contact, action: actions.NotifyStaff, now) -> list:
-    session.add(StaffNotification(contact_id=contact.id, flow=action.flow, text=action.text, created_at=now))
-    return add_staff_messages(session, list(action.to), action.text, send_after=now, now=now)
+    """Texts the edge decided on (here: that the bot is a bot), as replies."""
+    effects = Effects(runtime, session, contact, now, replying_to)
+    say(effects, texts)
+    return effects.created
 
 
 def _store_state(session, contact, conversation, outcome: actions.Outcome, now) -> Conversation | None:

@@ -104,4 +104,4 @@ def limiter_for(runtime) -> RateLimiter | None:
     return limiter
 
 
-_limiters: "weakref.WeakKeyDictionary[object, RateLimiter]" = weakref.WeakKeyDictionary()
+_limiters: weakref.WeakKeyDictionary[object, RateLimiter] = weakref.WeakKeyDictionary()

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from bot import clock, quiet_hours
 from bot.communities import Community, reply_flow_name
-from bot.conversations import await_answer
 from bot.contacts import reachable_at
+from bot.conversations import await_answer
 from bot.engine.steps.base import text_in
 from bot.engine.templates import contact_variables, render
 from bot.models import Attendance, Booking, Contact, Conversation, Event, Member, OutboundMessage, Reminder

@@ -140,7 +140,7 @@ def run_all(runtime: Runtime, port: int, chat: bool, phone: str) -> int:
     if chat:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         log_path = INSTANCE_DIR / "ungebot.log"
-        log_file = open(log_path, "a", buffering=1)
+        log_file = open(log_path, "a", buffering=1)  # noqa: SIM115 - the children write to it until the end, closed below
         logs.configure(runtime.settings.log_level, log_file)
         click.echo(f"web on http://127.0.0.1:{port} (web chat: http://127.0.0.1:{port}/chat); logs in {log_path}")
     redis_process = start_local_redis(runtime.settings.redis_url)

@@ -35,7 +35,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from dateutil import tz as _dtz
@@ -67,7 +67,7 @@ __all__ = [
     "error_lines",
 ]
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # DTSTART for rrule rules without ``from`` (a Monday, ISO week 1 of 2000). Rules whose meaning
 # would depend on it (COUNT, INTERVAL > 1, no day given) must say ``from``.
 ANCHOR = dt.date(2000, 1, 3)
@@ -471,7 +471,7 @@ def _rule_kind(value: Any) -> str:
 
 
 Rule = Annotated[
-    Union[Annotated[WeeklyRule, Tag("weekly")], Annotated[RRuleRule, Tag("rrule")]],
+    Annotated[WeeklyRule, Tag("weekly")] | Annotated[RRuleRule, Tag("rrule")],
     Discriminator(_rule_kind),
 ]
 

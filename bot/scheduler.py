@@ -8,12 +8,14 @@ in proportion to what is due now, not to what is stored (indexes on the due time
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from redis.exceptions import LockError, RedisError
 from sqlalchemy import or_, select, update
@@ -21,8 +23,8 @@ from sqlalchemy import or_, select, update
 from bot import attendance, clock, reminders
 from bot.cases import upkeep as cases
 from bot.inbound import enqueue_processing
-from bot.mood import planning as mood
 from bot.models import Conversation, InboundMessage, OutboundMessage
+from bot.mood import planning as mood
 from bot.outbox import enqueue_sends
 from bot.runtime import Runtime
 from bot.worker import alive_key, workers_key
@@ -73,7 +75,7 @@ def workers_died(runtime: Runtime) -> list[str]:
         for name in known:
             pipe.exists(alive_key(runtime, name))
         alive = pipe.execute()
-    dead = [name for name, answers in zip(known, alive) if not answers]
+    dead = [name for name, answers in zip(known, alive, strict=True) if not answers]
     if dead:
         runtime.redis.srem(workers_key(runtime), *dead)
     return dead
@@ -218,10 +220,9 @@ def _renewed(lock) -> bool:
 
 
 def _release(lock) -> None:
-    try:
+    # LockError: it expired and another scheduler may hold it now, theirs to release.
+    with contextlib.suppress(LockError):
         lock.release()
-    except LockError:
-        pass  # it expired and another scheduler may hold it now: theirs to release
 
 
 def run_forever(runtime: Runtime, interval: float = 1.0) -> None:
@@ -244,7 +245,7 @@ def run_forever(runtime: Runtime, interval: float = 1.0) -> None:
             lock = runtime.redis.lock(f"{runtime.queue_prefix}:scheduler", timeout=max(LOCK_SECONDS, interval * 5))
             if lock.acquire(blocking=False):
                 try:
-                    result = scheduler.run_pass(still_ours=lambda: _renewed(lock))
+                    result = scheduler.run_pass(still_ours=functools.partial(_renewed, lock))
                 finally:
                     _release(lock)
                 if result.sends or result.contacts or result.unknown:

@@ -30,8 +30,8 @@ from sqlalchemy import and_, bindparam, exists, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot import channel_rules, channels, clock, delivery, quiet_hours, rate_limit
-from bot.channels import AmbiguousSendError, PermanentSendError, ReconnectNeeded, TransientSendError
 from bot.cases.identity import CaseKeyMissing, keys_for
+from bot.channels import AmbiguousSendError, PermanentSendError, ReconnectNeeded, TransientSendError
 from bot.models import Case, ChannelAccount, Contact, DeliveryReport, OutboundMessage, UTCDateTime
 from bot.outbox import enqueue_sends, queue_for
 from bot.runtime import BULK, INBOUND, REPLIES, Runtime, get_runtime
@@ -121,7 +121,7 @@ def send_in_order(runtime: Runtime, message_ids: list[int]) -> int:
 # -- one message --------------------------------------------------------------------------------
 
 
-def _send(runtime: Runtime, message_id: int, rows: "_Rows | None" = None) -> str:
+def _send(runtime: Runtime, message_id: int, rows: _Rows | None = None) -> str:
     if rows is None:
         with _Rows(runtime) as rows:
             return _send(runtime, message_id, rows)
@@ -192,7 +192,7 @@ class _Rows:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
 
-    def __enter__(self) -> "_Rows":
+    def __enter__(self) -> _Rows:
         self.connection = self.runtime.db.engine.connect()
         if not self.runtime.db.is_sqlite:
             self.connection = self.connection.execution_options(isolation_level="AUTOCOMMIT")

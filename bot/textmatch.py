@@ -271,7 +271,7 @@ def _match_at(said: list[str], start: int, wanted: tuple[str, ...]) -> tuple[int
         return None
     if start + len(wanted) <= len(said):
         total = 0
-        for got, want in zip(said[start:], wanted):
+        for got, want in zip(said[start:], wanted, strict=False):
             slips = _slips(got, want)
             if slips is None:
                 break
@@ -541,7 +541,7 @@ _MOOD_NEGATIONS = (_NEGATIONS - {"nej", "nae", "naeh", "nix", "no", "nope", "nah
 }
 
 
-def _mood_number(text: str) -> int | None | bool:
+def _mood_number(text: str) -> int | bool | None:
     """The score written as a number; None when none is; False when numbers there don't make one score."""
     said = tokens(_SLASH_FIVE.sub(r"\1 ", unicodedata.normalize("NFKC", text)))
     words = [token for token in said if _is_word(token)]

@@ -40,24 +40,22 @@ import logging
 import re
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
-from typing import Callable
 
 import yaml
-
-from bot import yamlfile
 from sqlalchemy import func, or_, select
 
-from bot import clock
+from bot import clock, yamlfile
+from bot.cases import inbox
+from bot.cases.identity import keys_for
 from bot.config import load_settings
 from bot.contacts import contact_for
 from bot.engine.durations import parse_duration
 from bot.flows.loader import yaml_error_position
 from bot.inbound import receive
-from bot.cases import inbox
-from bot.cases.identity import keys_for
 from bot.models import Case, Contact, Member, OutboundMessage, StaffNotification
 from bot.outbox import enqueue_sends
 from bot.phone import normalise_phone
@@ -102,7 +100,7 @@ def load_transcripts(path: Path) -> list[Transcript]:
         items, nodes = data["transcripts"], _value_node(root, "transcripts").value
     else:
         items, nodes = [data], [root]
-    return [_transcript(path, item, node) for item, node in zip(items, nodes)]
+    return [_transcript(path, item, node) for item, node in zip(items, nodes, strict=True)]
 
 
 def _value_node(mapping: yaml.MappingNode, key: str) -> yaml.Node:
@@ -117,7 +115,7 @@ def _transcript(path: Path, item, node: yaml.Node) -> Transcript:
     if unknown:
         raise TranscriptError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     lines = []
-    for entry, entry_node in zip(item["conversation"], _value_node(node, "conversation").value):
+    for entry, entry_node in zip(item["conversation"], _value_node(node, "conversation").value, strict=True):
         lineno = entry_node.start_mark.line + 1
         if not isinstance(entry, dict) or len(entry) != 1 or next(iter(entry)) not in LINE_KINDS:
             raise TranscriptError(f"{path}:{lineno}: each line is one of " + ", ".join(f"'{k}:'" for k in LINE_KINDS))

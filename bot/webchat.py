@@ -21,7 +21,7 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
 from sqlalchemy import and_, or_, select
@@ -48,10 +48,10 @@ PAGE = 100
 # and worker hosts differ; the cursor remembers what it returned this far back.
 OVERLAP = timedelta(seconds=30)
 MAX_CURSOR_ENTRIES = 1000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _CURSOR_KEY = re.compile(r"[byc][0-9]{1,18}")
-_LAST_MICROS = (datetime.max.replace(tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND  # the last time a datetime holds
+_LAST_MICROS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _MICROSECOND  # the last time a datetime holds
 
 
 class InvalidCursor(ValueError):

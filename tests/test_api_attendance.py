@@ -7,10 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-
-import bot.api.attendance as api
-from bot import attendance, clock, members, reminders
-from bot.models import Attendance, Event, Member
 from test_api_communities import (  # noqa: F401  (fixtures)
     CAFE,
     FREJA,
@@ -25,6 +21,10 @@ from test_api_communities import (  # noqa: F401  (fixtures)
     staff,
     tokens,
 )
+
+import bot.api.attendance as api
+from bot import attendance, clock, members, reminders
+from bot.models import Attendance, Event, Member
 
 MO = "+4529500004"
 
@@ -120,7 +120,10 @@ def test_wrong_events_members_and_bodies_are_refused_cleanly(cafe, client, staff
         ({"presence": "attended", "by": "Ali"}, 422, "by"),
         (b"{", 400, None),
     ]:
-        response = client.put(path, json=body, headers=staff) if isinstance(body, dict) else client.put(path, data=body, content_type="application/json", headers=staff)
+        if isinstance(body, dict):
+            response = client.put(path, json=body, headers=staff)
+        else:
+            response = client.put(path, data=body, content_type="application/json", headers=staff)
         assert response.status_code == status and response.is_json, (body, response.get_data(as_text=True))
         if field:
             assert field in response.json["fields"]

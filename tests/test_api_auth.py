@@ -16,7 +16,6 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 import bot.api.routes  # noqa: F401  (importing it registers every route)
-from helpers import BOOKABLE_COMMUNITY_FILE, COMMUNITY_FILE
 from bot import bookings, clock, reminders
 from bot.api import ROLES
 from bot.api.auth import create_token, grants, revoke_token
@@ -26,6 +25,8 @@ from bot.cli import cli
 from bot.members import add_member
 from bot.models import ApiToken, Booking, Reminder, StaffNotification
 from bot.web import create_app
+
+from helpers import BOOKABLE_COMMUNITY_FILE, COMMUNITY_FILE
 
 COMMUNITY = "ungdomsklub"
 GYM = "gym"  # the booking routes need a community with bookable times

@@ -11,6 +11,7 @@ import pytest
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from sqlalchemy import select
+from test_api_communities import bearer, local
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -19,9 +20,9 @@ from bot.api.openapi import document
 from bot.cases.identity import new_key_set
 from bot.models import Case, CaseAudit, CaseMessage
 from bot.web import create_app
+
 from conftest import SHIPPED_FLOWS
 from helpers import drain
-from test_api_communities import bearer, local
 
 FREJA, OLIVER, IDA, MO = "+4520110001", "+4520110002", "+4520110003", "+4520110004"
 YOUNG = (FREJA, OLIVER, IDA, MO)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -18,7 +18,7 @@ from bot.models import Contact, Event, Member, Reminder
 from bot.web import create_app
 
 CLUB, GIRLS = "ungdomsklub", "pigegruppe"
-NOON = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 FREJA = "+4512345601"
 OLIVER = "+4512345602"
 
@@ -133,7 +133,13 @@ def test_change_leave_and_come_back(runtime, client, staff):
     assert changed.json["contact_person_name"] == "Mette" and changed.json["contact_person_consent_at"] is None
 
     with runtime.db.session() as session:
-        event = Event(community=CLUB, starts_at=NOON + timedelta(days=1), ends_at=NOON + timedelta(days=1, hours=2), local_date=(NOON + timedelta(days=1)).date(), kind="schedule")
+        event = Event(
+            community=CLUB,
+            starts_at=NOON + timedelta(days=1),
+            ends_at=NOON + timedelta(days=1, hours=2),
+            local_date=(NOON + timedelta(days=1)).date(),
+            kind="schedule",
+        )
         session.add(event)
         session.flush()
         session.add(Reminder(member_id=member["id"], event_id=event.id, send_at=NOON + timedelta(hours=20), status="planned", updated_at=NOON))
@@ -216,7 +222,10 @@ def test_the_csv_export_opens_in_danish_excel_and_cannot_run_formulas(runtime, c
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     assert rows == [
-        ["navn", "telefon", "sprog", "kontaktperson", "kontaktperson_telefon", "kontaktperson_email", "kontaktperson_samtykke", "påmindelse", "status", "tilmeldt"],
+        [
+            "navn", "telefon", "sprog", "kontaktperson", "kontaktperson_telefon", "kontaktperson_email",
+            "kontaktperson_samtykke", "påmindelse", "status", "tilmeldt",
+        ],
         ["Ægir Åsen-Øby", "'" + FREJA, "da", "Søren", "", "", "ja", "17:30", "active", "2026-11-23"],
         ["'=HYPERLINK(\"http://example.com\")", "'" + OLIVER, "da", "", "", "", "", "", "active", "2026-11-23"],
     ]

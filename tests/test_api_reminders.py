@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 import logging
-from sqlalchemy import select
 
-from bot import clock
-from bot.models import Reminder
-from bot.web import create_app
-from helpers import drain
+from sqlalchemy import select
 from test_api_communities import (  # noqa: F401  (fixtures)
     CAFE,
     FREJA,
@@ -23,6 +19,12 @@ from test_api_communities import (  # noqa: F401  (fixtures)
     staff,
     tokens,
 )
+
+from bot import clock
+from bot.models import Reminder
+from bot.web import create_app
+
+from helpers import drain
 
 MO = "+4529500004"
 TEXT = "Hej {name}! Caféen har åbent i dag kl. 16:00. Kommer du?"

@@ -20,6 +20,8 @@ from schemathesis.checks import (
 )
 from schemathesis.config import SchemathesisConfig
 from sqlalchemy import select
+from test_api_cases import THURSDAY_EVENING, case_keys, open_case
+from test_api_communities import local
 
 import bot.api.routes  # noqa: F401  (importing it registers every route)
 from bot import bookings, clock, reminders
@@ -29,9 +31,8 @@ from bot.api.routing import OPERATIONS
 from bot.members import add_member
 from bot.models import Booking, Case, Event, Member, Reminder, StaffNotification
 from bot.web import create_app
+
 from conftest import SERVER_DATABASE
-from test_api_cases import THURSDAY_EVENING, case_keys, open_case
-from test_api_communities import local
 
 CAFE, GYM = "cafe", "gym"
 YOUNG = ("+4520120001", "+4520120002", "+4520120003")

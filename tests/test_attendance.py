@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot import attendance, clock, members
 from bot.models import Attendance, Event, Member, StaffNotification
+
 from helpers import drain
 
 FIXTURE = Path(__file__).parent / "fixtures" / "communities" / "torsdag.yaml"

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
+from test_api_communities import check_roles
 
 from bot import bookings, clock, members, processing, reminders
 from bot.api.auth import create_token
@@ -22,8 +23,8 @@ from bot.engine.time_choice import named_time, pick
 from bot.inbound import receive
 from bot.models import Attendance, Booking, Event, Member, Reminder
 from bot.web import create_app
+
 from helpers import BOOKABLE_COMMUNITY_FILE, COMMUNITY_FILE, drain, outbox
-from test_api_communities import check_roles
 
 CPH = ZoneInfo("Europe/Copenhagen")
 GYM = "gym"

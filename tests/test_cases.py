@@ -18,6 +18,7 @@ from bot.config import ConfigError, load_settings
 from bot.flows.loader import load_flows
 from bot.inbound import receive
 from bot.models import Attendance, Case, CaseMessage, CaseReceipt, CaseStat, Contact, ContactURN, InboundMessage, OutboundMessage
+
 from helpers import drain, outbox
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -188,14 +189,14 @@ def test_a_process_without_the_private_key_stores_cases_but_cannot_send_them(run
 
 def test_case_keys_are_checked_at_start():
     keys = new_key_set()
-    with pytest.raises(ConfigError, match="^CASE_HASH_KEY: "):
+    with pytest.raises(ConfigError, match=r"^CASE_HASH_KEY: "):
         load_settings(case_hash_key="kort")
-    with pytest.raises(ConfigError, match="^CASE_HASH_KEY: required"):
+    with pytest.raises(ConfigError, match=r"^CASE_HASH_KEY: required"):
         load_settings(case_public_key=keys["CASE_PUBLIC_KEY"])
-    with pytest.raises(ConfigError, match="^CASE_PUBLIC_KEY: required"):
+    with pytest.raises(ConfigError, match=r"^CASE_PUBLIC_KEY: required"):
         load_settings(case_hash_key=keys["CASE_HASH_KEY"])
     other = new_key_set()
-    with pytest.raises(ConfigError, match="^CASE_PRIVATE_KEY: does not belong"):
+    with pytest.raises(ConfigError, match=r"^CASE_PRIVATE_KEY: does not belong"):
         keys_for(load_settings(case_hash_key=keys["CASE_HASH_KEY"], case_public_key=keys["CASE_PUBLIC_KEY"], case_private_key=other["CASE_PRIVATE_KEY"]))
 
 
@@ -269,7 +270,10 @@ def state(**changes) -> conversation.CaseState:
         ("open", "text", "tak for svaret", THURSDAY_EVENING, [], [], False),
         ("open", "text", "han truer med at slå mig", THURSDAY_EVENING, ["Det du skriver lyder alvorligt"], ["danger"], True),
         ("open", "text", "I want to kill myslf", THURSDAY_EVENING, ["Det du skriver lyder alvorligt"], ["danger"], True),
-        ("open", "text", "hej", datetime(2026, 11, 28, 12, 0, tzinfo=CPH), ["Rådgivningen har lukket lige nu. En rådgiver svarer dig mandag kl. 09:00."], [], False),
+        (
+            "open", "text", "hej", datetime(2026, 11, 28, 12, 0, tzinfo=CPH),
+            ["Rådgivningen har lukket lige nu. En rådgiver svarer dig mandag kl. 09:00."], [], False,
+        ),
         ("open", "resume", "", THURSDAY_EVENING, ["Du fortsætter din sag (Ung-1234)"], [], False),
         ("asking", "open", "jeg vil ikke leve mere", THURSDAY_EVENING, ["Hej. Du skriver", "Det du skriver lyder alvorligt"], ["danger"], True),
     ],
@@ -277,7 +281,7 @@ def state(**changes) -> conversation.CaseState:
 def test_what_the_bot_says_in_a_case(stage, kind, said, when, replies, alerts, urgent):
     step = conversation.step(service(), state(stage=stage), conversation.Incoming(kind, said), when.astimezone(ZoneInfo("UTC")), CPH, 90)
     assert len(step.replies) == len(replies), [r.text for r in step.replies]
-    for reply, expected in zip(step.replies, replies):
+    for reply, expected in zip(step.replies, replies, strict=True):
         assert reply.text.startswith(expected), reply.text
     assert [a.reason for a in step.alerts] == alerts
     assert step.state.urgent is urgent

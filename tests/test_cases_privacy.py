@@ -12,11 +12,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
 from bot import clock, members
 from bot.api.auth import create_token
 from bot.web import create_app
+
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from helpers import database_dump, drain
 from support.signing import inbound_sms_params, twilio_signature

@@ -9,17 +9,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from test_instagram_webhook import COUNSELLING_PROFILE, OPEN_PROFILE, YOUNG_PERSON, entry, event, flows_dir, post, text  # noqa: F401
 
 from bot import clock, reminders, sending
 from bot.cases import inbox
 from bot.channel_rules import HUMAN_WINDOW, WINDOW, messaging_for
 from bot.contacts import reachable_at
 from bot.models import Case, CaseMessage, ChannelAccount, Contact, ContactURN, StaffNotification
-from bot.web import create_app
-from conftest import META_OTHER_TOKEN, META_TOKEN
 from bot.outbox import add_message, enqueue_sends
+from bot.web import create_app
+
+from conftest import META_OTHER_TOKEN, META_TOKEN
 from helpers import drain, outbox
-from test_instagram_webhook import COUNSELLING_PROFILE, OPEN_PROFILE, YOUNG_PERSON, entry, event, flows_dir, post, text  # noqa: F401
 
 CPH = ZoneInfo("Europe/Copenhagen")
 TUESDAY_NOON = datetime(2026, 11, 24, 12, 0, tzinfo=CPH)
@@ -47,7 +48,7 @@ def test_the_window(kind, waited, expected):
 
 
 @pytest.fixture
-def runtime(runtime_factory, flows_dir, graph):  # noqa: F811
+def runtime(runtime_factory, flows_dir, graph):
     clock.set_now(TUESDAY_NOON)
     # Each profile sends with its own page token.
     return runtime_factory(flows_dir=flows_dir, quiet_hours="off", meta_page_access_tokens=f"{COUNSELLING_PROFILE}={META_OTHER_TOKEN}")
@@ -160,7 +161,9 @@ def test_a_token_meta_stopped_accepting_tells_staff_once_and_works_again_once_re
     write(client, runtime, "hjælp")
     write(client, runtime, "hjælp igen")
     assert graph.messages == []
-    assert [(m.status, m.error_code) for m in outbox(runtime, channel="instagram")] == [("failed", "190")] * 3, "the introduction and two answers; not retried forever"
+    assert [(m.status, m.error_code) for m in outbox(runtime, channel="instagram")] == [("failed", "190")] * 3, (
+        "the introduction and two answers; not retried forever"
+    )
     with runtime.db.session() as session:
         account = session.scalars(select(ChannelAccount)).one()
         assert (account.channel, account.account_id, account.status) == ("instagram", OPEN_PROFILE, "reconnect")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot import clock, members, reminders
 from bot.inbound import receive
 from bot.models import Attendance, Event
+
 from helpers import drain, outbox
 
 FIXTURE = Path(__file__).parent / "fixtures" / "communities" / "torsdag.yaml"

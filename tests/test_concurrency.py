@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import select
 
 from bot.models import Conversation, InboundMessage
+
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL, SERVER_DATABASE
 from helpers import outbox
 from support.signing import inbound_sms_params, twilio_signature
@@ -97,7 +98,8 @@ def test_the_same_message_at_the_same_instant_on_two_web_processes_is_stored_onc
             barrier = threading.Barrier(len(ports) * 2)
             statuses = []
 
-            def post(port):
+            # The values of this attempt, bound now: the threads run within this iteration.
+            def post(port, barrier=barrier, params=params, signature=signature, statuses=statuses):
                 barrier.wait()
                 response = requests.post(f"http://127.0.0.1:{port}{SMS_PATH}", data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
                 statuses.append(response.status_code)
@@ -177,7 +179,8 @@ def test_ungebot_web_workers_share_no_database_connection(pg_runtime, twilio, tm
             barrier = threading.Barrier(requests_at_once)
             statuses: list[int] = []
 
-            def post(index: int) -> None:
+            # The values of this start, bound now: the threads run within this iteration.
+            def post(index: int, start_number=start_number, port=port, barrier=barrier, statuses=statuses) -> None:
                 params = inbound_sms_params(f"+4521{start_number:02d}{index:04d}", "+4570000001", "hej")
                 sids.append(params["MessageSid"])
                 signature = twilio_signature(AUTH_TOKEN, PUBLIC_BASE_URL + SMS_PATH, params)

@@ -5,22 +5,23 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from helpers import COMMUNITY_FILE
 from bot.csv_import import CsvFileError, import_members, read_member_file
 from bot.migrate import upgrade
 from bot.models import Member
 
+from helpers import COMMUNITY_FILE
+
 FIXTURE = Path(__file__).parent / "fixtures" / "members.csv"
 PROJECT = Path(__file__).resolve().parent.parent
 CLUB = "ungdomsklub"
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 FIXTURE_PROBLEMS = [
     "members.csv:5: telefon: a phone number is needed",
     "members.csv:6: sprog: must be one of da, en (Danish, English)",
@@ -96,10 +97,10 @@ def test_english_headers_commas_windows_1252_and_quoted_fields(runtime, tmp_path
     "content, message",
     [
         (b"", "1: the file is empty; the first line must name the columns"),
-        ("navn;telefon;farve\n".encode(), "1: unknown column 'farve'; the columns are navn, telefon, sprog, kontaktperson, "
+        (b"navn;telefon;farve\n", "1: unknown column 'farve'; the columns are navn, telefon, sprog, kontaktperson, "
          "kontaktperson_telefon, kontaktperson_email, kontaktperson_samtykke, påmindelse (or in English)"),
-        ("navn;sprog\nIda;da\n".encode(), "1: a column 'telefon' (or 'phone') is needed"),
-        ("telefon;phone\n".encode(), "1: the column 'phone' is there twice"),
+        (b"navn;sprog\nIda;da\n", "1: a column 'telefon' (or 'phone') is needed"),
+        (b"telefon;phone\n", "1: the column 'phone' is there twice"),
         (b"telefon\n\x81\x8d\n", " cannot read the file; save it as CSV (UTF-8) from Excel"),
     ],
     ids=["empty", "unknown-column", "no-phone", "twice", "not-text"],

@@ -1,7 +1,7 @@
 """The engine alone: pure in, pure out, no database or queue."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,7 @@ from bot.flows.flowset import FlowSet
 from bot.flows.loader import load_flows
 
 ZONE = ZoneInfo("Europe/Copenhagen")
-NOW = datetime(2026, 11, 26, 11, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
 
 
 def flowset(tmp_path: Path, **flows: dict) -> FlowSet:
@@ -51,7 +51,15 @@ def test_start_ask_and_branch(tmp_path):
     assert actions.SaveField("svar", "ja") in answered.actions
 
 
-@pytest.mark.parametrize("reply, expected", [("nej", "Okay, ny chance næste gang."), ("kan ikke", "Okay, ny chance næste gang."), ("👎", "Okay, ny chance næste gang."), ("YES", "Fedt, vi ses!")])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("nej", "Okay, ny chance næste gang."),
+        ("kan ikke", "Okay, ny chance næste gang."),
+        ("👎", "Okay, ny chance næste gang."),
+        ("YES", "Fedt, vi ses!"),
+    ],
+)
 def test_yes_no_in_danish_english_and_emoji(tmp_path, reply, expected):
     flows = flowset(tmp_path, kommer=QUESTION)
     state = engine.handle(flows, actions.ContactView(), None, actions.IncomingText("KOMMER"), NOW, ZONE).state
@@ -98,7 +106,11 @@ def test_english_keyword_switches_language(tmp_path):
 def test_templates_use_fields_and_danish_dates(tmp_path):
     flows = flowset(
         tmp_path,
-        dato={"triggers": ["DATO"], "fields": ["aktivitet"], "steps": {"s": {"end": "Hej {{ name }}, i dag er {{ today | weekday }} den {{ today | date }}. Sidst: {{ aktivitet }}."}}},
+        dato={
+            "triggers": ["DATO"],
+            "fields": ["aktivitet"],
+            "steps": {"s": {"end": "Hej {{ name }}, i dag er {{ today | weekday }} den {{ today | date }}. Sidst: {{ aktivitet }}."}},
+        },
     )
     contact = actions.ContactView(name="Sara", fields={"aktivitet": "trommer"})
     assert said(engine.handle(flows, contact, None, actions.IncomingText("dato"), NOW, ZONE)) == [

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bot.runtime import Runtime
 from bot.web import create_app
+
 from conftest import make_settings
 
 

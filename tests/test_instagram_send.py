@@ -10,6 +10,7 @@ from bot.channels import AmbiguousSendError, PermanentSendError, ReconnectNeeded
 from bot.channels.instagram import InstagramSender
 from bot.config import load_settings
 from bot.sending import Claimed
+
 from conftest import META_ACCOUNT, META_APP_SECRET, META_OTHER_ACCOUNT, META_OTHER_TOKEN, META_TOKEN
 from support.graph_standin import appsecret_proof
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bot.models import Case, CaseMessage, Contact, ContactURN, InboundMessage
 from bot.web import create_app
+
 from conftest import META_ACCOUNT, META_APP_SECRET, META_OTHER_ACCOUNT
 from helpers import drain, outbox
 

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from test_instagram_webhook import OPEN_PROFILE, YOUNG_PERSON, entry, event, flows_dir, post, text  # noqa: F401
 
 from bot import clock, members
 from bot.contacts import reachable_at
 from bot.models import Contact, ContactURN, Member
 from bot.web import create_app
+
 from helpers import drain
-from test_instagram_webhook import OPEN_PROFILE, YOUNG_PERSON, entry, event, flows_dir, post, text  # noqa: F401
 
 CPH = ZoneInfo("Europe/Copenhagen")
 TUESDAY_NOON = datetime(2026, 11, 24, 12, 0, tzinfo=CPH)
@@ -23,7 +24,7 @@ NUMBER = "+4520123456"
 
 
 @pytest.fixture
-def runtime(runtime_factory, flows_dir, graph, twilio):  # noqa: F811
+def runtime(runtime_factory, flows_dir, graph, twilio):
     clock.set_now(TUESDAY_NOON)
     return runtime_factory(flows_dir=flows_dir, quiet_hours="off")
 

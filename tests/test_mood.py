@@ -15,6 +15,7 @@ from bot.engine.steps.mood_pause import pause_length
 from bot.inbound import receive
 from bot.models import Contact, Member, MoodPrompt, StaffNotification
 from bot.mood import planning
+
 from helpers import drain, outbox
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -220,7 +221,11 @@ def test_staff_see_the_timeline_chart_and_weeks_but_not_the_words(sunday, twilio
     client = create_app(sunday).test_client()
     timeline = client.get(f"/api/members/{member_id}/mood", headers=staff)
     assert timeline.status_code == 200
-    assert [(p["score"], p["has_note"], p["note"], p["alerted"]) for p in timeline.json["points"]] == [(4, False, None, False), (2, False, None, False), (1, True, None, True)]
+    assert [(p["score"], p["has_note"], p["note"], p["alerted"]) for p in timeline.json["points"]] == [
+        (4, False, None, False),
+        (2, False, None, False),
+        (1, True, None, True),
+    ]
     assert "min far" not in timeline.get_data(as_text=True)
     assert client.get(f"/api/members/{member_id}/mood?notes=true", headers=staff).status_code == 403
     with_notes = client.get(f"/api/members/{member_id}/mood?notes=true", headers=admin)

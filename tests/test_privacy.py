@@ -7,6 +7,7 @@ import pytest
 
 from bot import logs
 from bot.web import create_app
+
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from helpers import drain
 from support.signing import inbound_sms_params, twilio_signature

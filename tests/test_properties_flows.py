@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,13 +24,14 @@ from bot.cli import cli
 from bot.engine import actions
 from bot.flows.loader import YAML_LINE_BREAK, LoadResult, load_flows
 from bot.flows.registry import FlowRegistry
+
 from conftest import PROJECT, SHIPPED_FLOWS
 
 bounded = settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PROBLEM = re.compile(r"[^\n]+:[0-9]+: (warning: )?\S[^\n]*")
 NEW_FILE = "zz-ny.yaml"  # after the shipped files by name: of two files with one keyword, the later is told
 ZONE = ZoneInfo("Europe/Copenhagen")
-NOW = datetime(2026, 11, 26, 11, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
 
 
 @cache
@@ -223,7 +224,8 @@ def flows_from_the_format(draw) -> dict:
         kind = draw(st.sampled_from(["ask", "ask", "send", "end", "go"]))
         if kind == "ask":
             step = {"ask": draw(LOCALIZED)}
-            answers = draw(st.dictionaries(ANSWER_KEYS, st.none() | st.fixed_dictionaries({}, optional={"go": target, "words": st.lists(TEXTS, max_size=2), "label": LOCALIZED}), max_size=3))
+            answer = st.fixed_dictionaries({}, optional={"go": target, "words": st.lists(TEXTS, max_size=2), "label": LOCALIZED})
+            answers = draw(st.dictionaries(ANSWER_KEYS, st.none() | answer, max_size=3))
             if answers:
                 step["answers"] = answers
             maybe(step, "save", st.sampled_from(["svar", "name"]))

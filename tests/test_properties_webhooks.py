@@ -15,7 +15,7 @@ import hmac
 import itertools
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -27,6 +27,7 @@ from bot.cases.counselling import DELETE_WORDS
 from bot.cases.intake import opening_words
 from bot.models import DeliveryReport, InboundMessage
 from bot.web import create_app
+
 from conftest import AUTH_TOKEN, META_ACCOUNT, META_APP_SECRET, PUBLIC_BASE_URL, SERVER_DATABASE, SHIPPED_FLOWS
 from support.signing import inbound_sms_params, status_callback_params, twilio_signature
 
@@ -64,11 +65,16 @@ TEXTS = st.one_of(
     st.text(max_size=200),
     st.text(alphabet=TRICKY_CHARACTERS | st.characters(codec="utf-8"), max_size=200),
     # Long texts around and past the 1600 characters an SMS webhook takes.
-    st.builds(lambda unit, times: unit * times, st.text(alphabet=TRICKY_CHARACTERS | st.characters(codec="utf-8"), min_size=1, max_size=8), st.integers(150, 450)),
+    st.builds(
+        lambda unit, times: unit * times,
+        st.text(alphabet=TRICKY_CHARACTERS | st.characters(codec="utf-8"), min_size=1, max_size=8),
+        st.integers(150, 450),
+    ),
 )
 FIELD_NAMES = st.from_regex(r"[A-Z][A-Za-z0-9]{0,20}", fullmatch=True)
 PHONE_NUMBERS = mostly(
-    st.sampled_from([YOUNG_PERSON, "20 11 22 33", "004520112233", "+46701234567", "+1 415 555 0100", "+4520112233\x00"]) | st.from_regex(r"\+452[0-9]{7}", fullmatch=True),
+    st.sampled_from([YOUNG_PERSON, "20 11 22 33", "004520112233", "+46701234567", "+1 415 555 0100", "+4520112233\x00"])
+    | st.from_regex(r"\+452[0-9]{7}", fullmatch=True),
     st.sampled_from(["", "+", "abc", "+45"]) | st.from_regex(r"\+?[0-9 ]{0,20}", fullmatch=True) | st.text(max_size=30),
 )
 
@@ -356,7 +362,7 @@ def as_cursor(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-LAST_MICROS = (datetime.max.replace(tzinfo=timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+LAST_MICROS = (datetime.max.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 CURSOR_ENTRIES = st.dictionaries(
     mostly(st.from_regex(r"[byc][0-9]{1,18}", fullmatch=True), st.text(max_size=5)),
     mostly(st.integers(min_value=0) | st.sampled_from([LAST_MICROS, 10**20]), st.integers(max_value=-1) | JSON),
@@ -385,7 +391,9 @@ def test_any_cursor_or_origin_on_the_web_chat_listing_is_answered_without_a_5xx(
 
 
 @pytest.mark.parametrize(
-    "raw", [b"[" * 10_000, b'{"id": "0f8fc2a4-1b7e", "text": ' + b"[" * 5_000 + b"}", b"\xff\xfe", b""], ids=["deeply-nested", "deeply-nested-text", "not-utf8", "empty"]
+    "raw",
+    [b"[" * 10_000, b'{"id": "0f8fc2a4-1b7e", "text": ' + b"[" * 5_000 + b"}", b"\xff\xfe", b""],
+    ids=["deeply-nested", "deeply-nested-text", "not-utf8", "empty"],
 )
 def test_web_chat_json_that_cannot_be_read_gets_400(runtime, raw):
     client, session = chat_client(runtime)

@@ -10,7 +10,7 @@ import sys
 import textwrap
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from bot.models import OutboundMessage, Reminder
 from bot.outbox import add_message
 from bot.rate_limit import RateLimiter, default_burst, limiter_for
 from bot.runtime import BULK
+
 from conftest import REDIS_URL
 from helpers import drain, outbox
 
@@ -123,7 +124,7 @@ def test_send_rate_is_validated():
     assert load_settings(send_rate="0").send_rate == 0
     assert load_settings(send_rate="2.5").send_rate == 2.5
     for wrong in ("-1", "fast", "nan", "inf"):
-        with pytest.raises(ConfigError, match="^SEND_RATE: "):
+        with pytest.raises(ConfigError, match=r"^SEND_RATE: "):
             load_settings(send_rate=wrong)
 
 
@@ -205,7 +206,7 @@ def test_a_reply_goes_out_while_a_long_batch_of_reminders_is_still_sending(runti
     reminders.plan(runtime)
     clock.reset()
     with runtime.db.session() as session:
-        session.execute(update(Reminder).values(send_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        session.execute(update(Reminder).values(send_at=datetime.now(UTC) - timedelta(seconds=1)))
     assert reminders.queue_due(runtime, clock.now()) == 20  # one batch: one job for 20 reminders
     twilio.delay_next(0.3, times=100)  # a slow provider: the batch takes 6 s or more
     worker = subprocess.Popen(

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from bot import clock, members, reminders
 from bot.models import Event, OutboundMessage, Reminder
 from bot.scheduler import Scheduler
+
 from helpers import drain
 
 FIXTURE = Path(__file__).parent / "fixtures" / "communities" / "torsdag.yaml"
@@ -56,7 +57,15 @@ def test_one_reminder_per_member_per_event_at_the_preferred_time(cafe, twilio):
     clock.set_now(local(2026, 11, 26, 8, 0))
     add_members(cafe, 2)
     with cafe.db.session() as session:
-        members.add_member(session, community="torsdag", phone="+4529399999", name="Tidlig", reminder_time=datetime(2000, 1, 1, 9, 15).time(), source="api", now=clock.now())
+        members.add_member(
+            session,
+            community="torsdag",
+            phone="+4529399999",
+            name="Tidlig",
+            reminder_time=datetime(2000, 1, 1, 9, 15).time(),
+            source="api",
+            now=clock.now(),
+        )
     reminders.plan(cafe)
     reminders.plan(cafe)
     rows = reminder_rows(cafe)
@@ -75,7 +84,7 @@ def test_ten_oclock_stays_ten_oclock_across_daylight_saving(cafe, twilio, day, e
     reminders.plan(cafe)
     (row,) = reminder_rows(cafe)
     assert row.send_at.astimezone(CPH).strftime("%H:%M") == "10:00"
-    assert row.send_at.astimezone(timezone.utc).strftime("%H:%M") == expected_utc
+    assert row.send_at.astimezone(UTC).strftime("%H:%M") == expected_utc
     with cafe.db.session() as session:
         event = session.scalars(select(Event).where(Event.local_date == datetime(*day).date())).one()
         assert event.starts_at.astimezone(CPH).strftime("%H:%M") == "16:00"
@@ -166,7 +175,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(runtime_fac
     add_members(cafe, 120)
     reminders.plan(cafe)
     with cafe.db.session() as session:
-        session.execute(Reminder.__table__.update().values(send_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        session.execute(Reminder.__table__.update().values(send_at=datetime.now(UTC) - timedelta(seconds=1)))
     clock.reset()
     assert reminders.queue_due(cafe, clock.now()) == 120
     twilio.delay_next(0.05, times=1000)
@@ -218,7 +227,8 @@ def test_a_member_back_after_months_is_welcomed_back(cafe, twilio):
     clock.set_now(local(2026, 11, 26, 10, 1))
     drain(cafe)
     for phone in ("+4529300000", "+4529300001"):
-        receive(cafe, channel="sms", scheme="tel", address=phone, body="ja" if phone.endswith("0") else "kommer lidt senere", provider_id=f"SM{phone[-8:]:0>32}")
+        body = "ja" if phone.endswith("0") else "kommer lidt senere"
+        receive(cafe, channel="sms", scheme="tel", address=phone, body=body, provider_id=f"SM{phone[-8:]:0>32}")
     drain(cafe)
     assert twilio.sent_bodies_to("+4529300000")[-1] == "Hvor dejligt! Velkommen tilbage, vi glæder os til at se dig."
     assert twilio.sent_bodies_to("+4529300001")[-1] == "Hvor dejligt! Velkommen tilbage, vi glæder os til at se dig."

@@ -11,7 +11,6 @@ import time
 import pytest
 import requests
 from redis import Redis
-
 from test_concurrency import free_port, wait_for
 
 
@@ -127,7 +126,7 @@ def child_pid(parent: int, command: str) -> int | None:
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server on PATH")
 def test_run_starts_a_child_again_when_it_dies(tmp_path):
-    redis_port, web_port, process = start_run(tmp_path)
+    _redis_port, web_port, process = start_run(tmp_path)
     try:
         for name in ("worker", "web"):
             before = child_pid(process.pid, name)

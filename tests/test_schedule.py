@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from bot.schedule import ANCHOR, Occurrence, RRuleRule, Schedule, WeeklyRule, error_lines
 
 ZONE = ZoneInfo("Europe/Copenhagen")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 D = dt.date.fromisoformat
 
 
@@ -440,7 +440,7 @@ def test_rrule_started_near_the_window_gives_what_expanding_from_the_start_gives
 
 
 def test_rrule_without_from_starts_at_a_fixed_anchor():
-    assert ANCHOR == D("2000-01-03") and ANCHOR.weekday() == 0
+    assert D("2000-01-03") == ANCHOR and ANCHOR.weekday() == 0
     rule = RRuleRule.model_validate({"rrule": "FREQ=WEEKLY;BYDAY=SA", "time": "10-12"})
     assert [d.date() for d in rule.local_starts(D("2026-05-01"), D("2026-05-14"))] == [D("2026-05-02"), D("2026-05-09")]
 

@@ -5,11 +5,11 @@ import time
 
 import pytest
 from sqlalchemy import update
+from test_sending import queue_message
 
 from bot import reminders
 from bot.models import OutboundMessage
 from bot.scheduler import Scheduler, _renewed
-from test_sending import queue_message
 
 
 def test_a_task_that_fails_does_not_stop_the_others(runtime, monkeypatch, captured_logs):

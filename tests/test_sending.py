@@ -1,7 +1,7 @@
 """Sending through Twilio's API (a stand-in that validates against Twilio's OpenAPI spec)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,13 +11,14 @@ from bot.contacts import contact_for
 from bot.models import Contact, OutboundMessage
 from bot.outbox import add_message
 from bot.scheduler import Scheduler
+
 from conftest import FROM_NUMBER, PUBLIC_BASE_URL
 from helpers import drain
 
 YOUNG_PERSON = "+4520112233"
 # A Thursday in November: 12:00 and 23:00 in Copenhagen (UTC+1).
-NOON = datetime(2026, 11, 26, 11, 0, tzinfo=timezone.utc)
-LATE_EVENING = datetime(2026, 11, 26, 22, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+LATE_EVENING = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
 
 
 def queue_message(runtime, body="Hej fra Ungebot", kind="reply", channel="sms") -> int:
@@ -125,9 +126,9 @@ def test_automatic_messages_wait_for_quiet_hours_to_end(runtime, twilio):
     message_id = queue_message(runtime, kind="automatic")
     assert sending.send_outbound(message_id) == "held"
     held = row(runtime, message_id)
-    assert held.send_after == datetime(2026, 11, 27, 7, 0, tzinfo=timezone.utc), "08:00 in Copenhagen"
+    assert held.send_after == datetime(2026, 11, 27, 7, 0, tzinfo=UTC), "08:00 in Copenhagen"
     assert sending.send_outbound(queue_message(runtime, kind="reply")) == "sent", "a direct reply goes at any hour"
-    clock.set_now(datetime(2026, 11, 27, 7, 0, 1, tzinfo=timezone.utc))
+    clock.set_now(datetime(2026, 11, 27, 7, 0, 1, tzinfo=UTC))
     drain(runtime)
     assert row(runtime, message_id).status == "queued"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.transcripts import TranscriptRun, load_transcripts, transcript_phone
+
 from conftest import SERVER_DATABASE
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,8 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from conftest import ACCOUNT_SID, AUTH_TOKEN
-from support.signing import inbound_sms_params, status_callback_params, twilio_signature
 from support import twilio_standin as standin_module
+from support.signing import inbound_sms_params, status_callback_params, twilio_signature
 from support.twilio_standin import find_spec_path, load_spec, sms_segments
 
 OUR_NUMBER = "+4570000001"
@@ -62,7 +62,7 @@ def test_twilio_client_sends_a_message_from_our_number(client, twilio_api):
     assert created.to == YOUNG_PERSON and created.from_ == OUR_NUMBER and created.body == "Hej Sara, vi ses kl. 17 🎶"
     assert created.direction == "outbound-api" and created.account_sid == ACCOUNT_SID
     assert created.num_segments == "1" and created.num_media == "0" and created.price is None and created.error_code is None
-    assert abs(created.date_created - datetime.now(timezone.utc)) < timedelta(minutes=1), "RFC 2822 date, parsed by twilio"
+    assert abs(created.date_created - datetime.now(UTC)) < timedelta(minutes=1), "RFC 2822 date, parsed by twilio"
     (stored,) = twilio_api.messages
     assert stored["sid"] == created.sid and stored["uri"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{created.sid}.json"
     (request,) = twilio_api.requests
@@ -89,7 +89,7 @@ def test_fetch_and_list_with_filters_and_paging(client, twilio_api):
     assert client.messages(sids[2]).fetch().body == "besked 2"
     listed = client.messages.list(to=YOUNG_PERSON, page_size=2)  # three pages, following next_page_uri
     assert [m.sid for m in listed] == sids[::-1], "newest first, like Twilio"
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     assert {m.sid for m in client.messages.list(date_sent_after=today - timedelta(days=1))} == {*sids, other}
     assert client.messages.list(date_sent_before=today - timedelta(days=1)) == []
     assert [m.sid for m in client.messages.list(from_=OUR_NUMBER, to="+4531313131")] == [other]
@@ -141,7 +141,8 @@ def test_a_request_that_breaks_the_spec_is_refused_with_422(twilio_api, data, ex
 def test_a_wrong_path_json_body_or_query_is_refused_with_422(twilio_api):
     assert post(twilio_api, {"To": YOUNG_PERSON}, path=MESSAGES.replace("Messages", "Message")).status_code == 422
     assert post(twilio_api, {"To": YOUNG_PERSON}, path=f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages").status_code == 422
-    assert requests.post(twilio_api.url + MESSAGES, json={"To": YOUNG_PERSON, "From": OUR_NUMBER, "Body": "x"}, auth=(ACCOUNT_SID, AUTH_TOKEN)).status_code == 422
+    as_json = requests.post(twilio_api.url + MESSAGES, json={"To": YOUNG_PERSON, "From": OUR_NUMBER, "Body": "x"}, auth=(ACCOUNT_SID, AUTH_TOKEN))
+    assert as_json.status_code == 422
     assert requests.get(twilio_api.url + MESSAGES, params={"PageSize": "all"}, auth=(ACCOUNT_SID, AUTH_TOKEN)).status_code == 422
     assert requests.get(twilio_api.url + f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/123.json", auth=(ACCOUNT_SID, AUTH_TOKEN)).status_code == 422
     violations = twilio_api.take_violations()
@@ -345,7 +346,7 @@ def test_a_missing_spec_says_where_it_looked(monkeypatch, tmp_path):
         find_spec_path()
     monkeypatch.delenv("TWILIO_OPENAPI_SPEC")
     monkeypatch.setattr(standin_module, "SPEC_PATH", tmp_path / "contracts" / "nope.json")
-    with pytest.raises(FileNotFoundError, match="looked at .*nope.json"):
+    with pytest.raises(FileNotFoundError, match=r"looked at .*nope\.json"):
         find_spec_path()
 
 

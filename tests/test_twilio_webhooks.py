@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from bot.models import Contact, InboundMessage, OutboundMessage
 from bot.web import create_app
+
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from helpers import drain, outbox
 from support.signing import inbound_sms_params, status_callback_params, twilio_signature

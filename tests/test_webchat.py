@@ -16,6 +16,7 @@ from bot.api.auth import create_token
 from bot.cases.identity import keys_for, new_key_set
 from bot.models import Case, Contact, ContactURN, InboundMessage, OutboundMessage
 from bot.web import create_app
+
 from conftest import PUBLIC_BASE_URL
 from helpers import database_dump, drain
 
@@ -109,7 +110,7 @@ def test_the_flows_run_on_the_web_chat_and_their_choices_are_buttons(chat, clien
 
     write(client, session, "Ida")
     drain(chat)
-    you, question = reader.new()
+    _you, question = reader.new()
     assert (question["text"], question["choices"]) == ("Tak, Ida. Hvordan går din dag?", ["Godt", "Sådan midt imellem", "Skidt"])
 
     write(client, session, question["choices"][0])  # the button sends its label
@@ -278,7 +279,7 @@ def test_an_anonymous_case_on_the_web_chat_with_a_counsellors_reply(chat, client
     write(client, session, "RÅD")
     drain(chat)
     opened = reader.new()
-    assert [(m["from"], m["text"]) for m in opened][0] == ("you", "RÅD")
+    assert next((m["from"], m["text"]) for m in opened) == ("you", "RÅD")
     assert "Du skriver nu anonymt med en rådgiver" in opened[1]["text"]
     assert (opened[-1]["text"], opened[-1]["choices"]) == ("Haster det?", ["Ja", "Nej"])
     write(client, session, "Nej")

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
+from test_concurrency import environment, start, stop
 
 from bot import clock
 from bot.api.auth import create_token
 from bot.cases.identity import new_key_set
 from bot.web import create_app
+
 from conftest import SERVER_DATABASE
 from support.local_server import LocalServer
-from test_concurrency import environment, start, stop
 
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 375, "height": 667}
@@ -168,7 +169,7 @@ def test_a_young_person_chats_asks_anonymously_gets_a_reply_and_leaves_at_once(s
 
 
 def test_the_widget_opens_the_chat_on_the_municipal_site_and_escape_leaves_it(sites, context, console):
-    runtime, chat, site = sites
+    _runtime, _chat, site = sites
     page: Page = context.new_page()
     page.goto(f"{site}/start")
     page.goto(site)

@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-from redis import Redis
 from rq import Queue
+from test_concurrency import environment
+
+from bot.worker import UngebotWorker
 
 from bench.common import PrivateRedis
-from bot.worker import UngebotWorker
 from conftest import SERVER_DATABASE
-from test_concurrency import environment
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server on PATH"),

@@ -24,10 +24,10 @@ from bot.api.errors import ApiError
 from bot.api.routing import caller, route
 from bot.attendance import set_presence, silent_misses
 from bot.bookings import booked_member_ids, events_of
-from bot.reminders import DORMANT_AFTER
 from bot.csv_import import excel_csv
 from bot.members import known_communities
 from bot.models import Attendance, Event, Member
+from bot.reminders import DORMANT_AFTER
 
 log = logging.getLogger(__name__)
 

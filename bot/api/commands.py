@@ -26,7 +26,10 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(ROLES), help="admin: tokens and everything staff may; staff: communities; counsellor: anonymous cases (only they)")
+@click.option(
+    "--role", required=True, type=click.Choice(ROLES),
+    help="admin: tokens and everything staff may; staff: communities; counsellor: anonymous cases (only they)",
+)
 def tokens_create(name: str, role: str) -> None:
     """Make a token called NAME and print it. It is shown only this once."""
     from bot import clock
@@ -61,7 +64,7 @@ def tokens_list() -> None:
     table = [("NAME", "ROLE", "CREATED", "LAST USED", "REVOKED"), *rows]
     widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
     for row in table:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @tokens.command("revoke")

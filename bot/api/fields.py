@@ -10,7 +10,8 @@ The server matches them whole (``re.fullmatch``), as JSON Schema reads ``^...$``
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Iterable
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 from phonenumbers import PhoneMetadata, region_code_for_country_code
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE

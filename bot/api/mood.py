@@ -7,7 +7,7 @@ someone is struggling, not everything they wrote.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from xml.sax.saxutils import escape
 
 from flask import Response

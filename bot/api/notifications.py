@@ -25,7 +25,7 @@ class NotificationOut(BaseModel):
     seen_at: datetime | None = Field(description="When someone marked it seen; none while it is new")
 
     @classmethod
-    def of(cls, row: StaffNotification) -> "NotificationOut":
+    def of(cls, row: StaffNotification) -> NotificationOut:
         zone = runtime().settings.zone
         return cls(id=row.id, contact_id=row.contact_id, flow=row.flow, text=row.text, created_at=local(row.created_at, zone), seen_at=local(row.seen_at, zone))
 

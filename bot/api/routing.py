@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
@@ -123,10 +123,10 @@ def _check_query_names(allowed: list[str]) -> None:
     unknown = sorted(set(request.args) - set(allowed))
     if unknown:
         takes = f"this route takes {', '.join(allowed)}" if allowed else "this route takes none"
-        raise ApiError(400, f"unknown query parameter(s) {', '.join(map(repr, unknown))}; {takes}", fields={name: "unknown parameter" for name in unknown})
+        raise ApiError(400, f"unknown query parameter(s) {', '.join(map(repr, unknown))}; {takes}", fields=dict.fromkeys(unknown, "unknown parameter"))
     repeated = sorted(name for name in request.args if len(request.args.getlist(name)) > 1)
     if repeated:
-        raise ApiError(400, "each query parameter may be given once", fields={name: "given more than once" for name in repeated})
+        raise ApiError(400, "each query parameter may be given once", fields=dict.fromkeys(repeated, "given more than once"))
 
 
 def _parsed_body(model: type[BaseModel]) -> BaseModel:

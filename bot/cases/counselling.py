@@ -73,11 +73,15 @@ class CaseTexts(BaseModel):
     resumed: Text = _text("Du fortsætter din sag ({{ alias }}). Skriv din besked her.", "You are continuing your case ({{ alias }}). Write your message here.")
     counsellor_reply: Text = _text("Rådgiver: {{ text }}", "Counsellor: {{ text }}")
     case_closed: Text = _text(
-        "Rådgiveren har afsluttet din sag. Nu skriver du med botten igen. Skriv RÅD, hvis du vil spørge om noget nyt, eller SLET, hvis vi skal slette dine beskeder nu.",
-        "The counsellor has closed your case. You are now writing to the bot again. Text ADVICE to ask something new, or DELETE to have your messages deleted now.",
+        "Rådgiveren har afsluttet din sag. Nu skriver du med botten igen. "
+        "Skriv RÅD, hvis du vil spørge om noget nyt, eller SLET, hvis vi skal slette dine beskeder nu.",
+        "The counsellor has closed your case. You are now writing to the bot again. "
+        "Text ADVICE to ask something new, or DELETE to have your messages deleted now.",
     )
     deleted: Text = _text("Din sag og alle dine beskeder er slettet.", "Your case and all your messages have been deleted.")
-    nothing_to_delete: Text = _text("Du har ingen sag hos rådgivningen, så der er intet at slette.", "You have no case with the counselling service, so there is nothing to delete.")
+    nothing_to_delete: Text = _text(
+        "Du har ingen sag hos rådgivningen, så der er intet at slette.", "You have no case with the counselling service, so there is nothing to delete."
+    )
 
 
 class AlertTexts(BaseModel):

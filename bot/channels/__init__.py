@@ -50,9 +50,9 @@ def sender_for(channel: str, settings):
 
 
 __all__ = [
-    "AmbiguousSendError",
     "BUTTONS",
     "CHANNEL_SCHEMES",
+    "AmbiguousSendError",
     "PermanentSendError",
     "ReconnectNeeded",
     "SendResult",

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import logging
 import re
+from typing import ClassVar
 
 import requests
 
@@ -42,7 +43,7 @@ BREAKS = (re.compile(r"\n\s*"), re.compile(r"(?<=[.!?])\s+"), re.compile(r"\s+")
 
 
 class InstagramSender:
-    _sessions: dict[str, requests.Session] = {}
+    _sessions: ClassVar[dict[str, requests.Session]] = {}
 
     def __init__(self, settings, *, timeout: float = TIMEOUT_SECONDS):
         self.settings = settings
@@ -55,7 +56,7 @@ class InstagramSender:
         self.session = session
 
     @classmethod
-    def for_settings(cls, settings) -> "InstagramSender":
+    def for_settings(cls, settings) -> InstagramSender:
         if not settings.instagram_enabled:
             raise PermanentSendError("not_configured", "META_APP_SECRET is not set")
         return cls(settings)

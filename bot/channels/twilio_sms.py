@@ -1,6 +1,8 @@
 """SMS through Twilio's REST API (``TWILIO_API_URL`` lets a stand-in server take Twilio's place)."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -13,7 +15,7 @@ STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 
 
 class TwilioSmsSender:
-    _clients: dict[tuple, Client] = {}
+    _clients: ClassVar[dict[tuple, Client]] = {}
 
     def __init__(self, settings):
         self.settings = settings
@@ -32,7 +34,7 @@ class TwilioSmsSender:
         self.client = client
 
     @classmethod
-    def for_settings(cls, settings) -> "TwilioSmsSender":
+    def for_settings(cls, settings) -> TwilioSmsSender:
         if not settings.twilio_enabled:
             raise PermanentSendError("not_configured", "TWILIO_ACCOUNT_SID is not set")
         return cls(settings)

@@ -14,7 +14,7 @@ from bot import textmatch
 from bot.engine import actions
 from bot.engine.actions import BookingFacts, ContactView, Event, IncomingText, LinkFacts, Outcome, State, TimedOut
 from bot.engine.context import Context
-from bot.engine.steps.base import Continue, End, Goto, StartFlow, Transition, Wait
+from bot.engine.steps.base import Continue, End, Goto, StartFlow, StepBase, Transition, Wait
 from bot.engine.texts import OPT_IN_WORDS, OPT_OUT_WORDS
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ __all__ = ["ContactView", "IncomingText", "Outcome", "State", "TimedOut", "handl
 
 
 def handle(
-    flows: "FlowSet", contact: ContactView, state: State | None, event: Event, now: datetime, zone: ZoneInfo
+    flows: FlowSet, contact: ContactView, state: State | None, event: Event, now: datetime, zone: ZoneInfo
 ) -> Outcome:
     ctx = Context(contact, now, zone, event.text if isinstance(event, IncomingText) else None)
     end_reason = None
@@ -40,6 +40,7 @@ def handle(
     if isinstance(event, TimedOut):
         if not timed_out:
             return Outcome(state, [], end_reason=end_reason)
+        assert state is not None  # timed_out is only true with a state
         step = _lookup(flows, state)
         if step is None:
             return Outcome(None, [], end_reason="flow_changed")
@@ -49,7 +50,7 @@ def handle(
     if isinstance(event, (BookingFacts, LinkFacts)):
         # The edge's answer to what a booking or NUMMER step asked it to look up or do.
         step = _lookup(flows, state) if state is not None else None
-        if step is None:
+        if state is None or step is None:
             return Outcome(state, [], end_reason=end_reason)
         ctx.flow, ctx.step, ctx.data = state.flow, state.step, dict(state.data)
         transition = step.learn(ctx, event)
@@ -73,7 +74,7 @@ def handle(
         return Outcome(state, ctx.actions, end_reason=end_reason)
 
     waiting = _lookup(flows, state) if state is not None else None
-    if waiting is not None:
+    if state is not None and waiting is not None:
         ctx.flow, ctx.step, ctx.data = state.flow, state.step, dict(state.data)
         if waiting.claims(ctx, text):
             return _follow(flows, ctx, waiting.resume(ctx, text))
@@ -96,22 +97,25 @@ def handle(
     return Outcome(None, ctx.actions, end_reason=end_reason)
 
 
-def _lookup(flows: "FlowSet", state: State):
+def _lookup(flows: FlowSet, state: State) -> StepBase | None:
     flow = flows.flows.get(state.flow)
     return flow.steps.get(state.step) if flow else None
 
 
-def _start(flows: "FlowSet", ctx: Context, flow_name: str, end_reason: str | None) -> Outcome:
+def _start(flows: FlowSet, ctx: Context, flow_name: str, end_reason: str | None) -> Outcome:
     outcome = _follow(flows, ctx, StartFlow(flow_name))
     outcome.started_new = True
     outcome.end_reason = end_reason
     return outcome
 
 
-def _follow(flows: "FlowSet", ctx: Context, transition: Transition) -> Outcome:
+def _follow(flows: FlowSet, ctx: Context, transition: Transition) -> Outcome:
+    # Every transition but StartFlow comes from a step of ctx.flow, which exists (it was looked up
+    # or has just been started): for those, flow and ctx.step are set.
     for _ in range(MAX_STEPS_PER_EVENT):
         flow = flows.flows.get(ctx.flow) if ctx.flow else None
         if isinstance(transition, Continue):
+            assert flow is not None and ctx.step is not None
             step = flow.steps[ctx.step]
             following = step.go or flow.step_after(ctx.step)
             transition = Goto(following) if following else End()
@@ -124,6 +128,7 @@ def _follow(flows: "FlowSet", ctx: Context, transition: Transition) -> Outcome:
             transition = Goto(flows.flows[transition.flow].first_step())
             continue
         if isinstance(transition, Goto):
+            assert flow is not None
             if transition.step not in flow.steps:
                 log.error("step %r is gone from flow %r; ending the conversation", transition.step, ctx.flow)
                 return Outcome(None, ctx.actions, end_reason="flow_changed")
@@ -131,6 +136,7 @@ def _follow(flows: "FlowSet", ctx: Context, transition: Transition) -> Outcome:
             transition = flow.steps[ctx.step].enter(ctx)
             continue
         if isinstance(transition, Wait):
+            assert flow is not None and ctx.flow is not None and ctx.step is not None
             timeout_at = ctx.now + transition.timeout if transition.timeout else None
             # A step's own timeout always gets its turn, even when it is longer than the expiry.
             expires_at = max(ctx.now + flow.expires_after, timeout_at or ctx.now)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
 class ContactView:
     name: str | None = None
     language: str = "da"
-    fields: dict = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
     opted_out: bool = False
 
 
@@ -19,7 +20,7 @@ class State:
 
     flow: str
     step: str
-    data: dict
+    data: dict[str, Any]  # the steps' own notes, kept as JSON
     timeout_at: datetime | None
     expires_at: datetime | None
 

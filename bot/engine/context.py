@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.engine import actions
@@ -11,19 +12,19 @@ from bot.engine.texts import system_text
 
 
 class Context:
-    def __init__(self, contact: actions.ContactView, now: datetime, zone: ZoneInfo, answer: str | None):
+    def __init__(self, contact: actions.ContactView, now: datetime, zone: ZoneInfo, answer: str | None) -> None:
         self.name = contact.name
         self.language = contact.language
         self.fields = dict(contact.fields)
         self.now = now
         self.zone = zone
         self.answer = answer
-        self.data: dict = {}
+        self.data: dict[str, Any] = {}  # the running step's notes (State.data)
         self.flow: str | None = None
         self.step: str | None = None
         self.actions: list[actions.Action] = []
 
-    def variables(self) -> dict:
+    def variables(self) -> dict[str, object]:
         return contact_variables(
             name=self.name, language=self.language, fields=self.fields, now=self.now, zone=self.zone, answer=self.answer or ""
         )
@@ -40,7 +41,7 @@ class Context:
             body = f"{prefix} {body}"
         self.actions.append(actions.SendText(body, tuple(choices) if choices else ()))
 
-    def say_system(self, key: str, even_if_opted_out: bool = False, **variables) -> None:
+    def say_system(self, key: str, even_if_opted_out: bool = False, **variables: object) -> None:
         text = self.system_text(key)
         if variables:
             text = render(text, {**self.variables(), **variables})

@@ -9,9 +9,11 @@ import logging
 import re
 from datetime import date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from jinja2 import TemplateSyntaxError, meta, pass_context
+from jinja2 import Template, TemplateSyntaxError, meta, pass_context
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 log = logging.getLogger(__name__)
@@ -19,11 +21,11 @@ log = logging.getLogger(__name__)
 BUILT_IN_VARIABLES = frozenset({"name", "language", "today", "now", "answer"})
 
 
-def _locale(context) -> str:
+def _locale(context: Context) -> str:
     return "en" if context.get("language") == "en" else "da"
 
 
-def _as_date(value):
+def _as_date(value: object) -> date | None:
     """Dates, and saved fields that hold one as text (2026-11-26)."""
     if isinstance(value, (date, datetime)):
         return value
@@ -34,7 +36,7 @@ def _as_date(value):
 
 
 @pass_context
-def _date(context, value, format: str = "d. MMMM"):
+def _date(context: Context, value: object, format: str = "d. MMMM") -> str:
     value = _as_date(value)
     if value is None:
         return ""
@@ -42,12 +44,12 @@ def _date(context, value, format: str = "d. MMMM"):
 
 
 @pass_context
-def _weekday(context, value):
+def _weekday(context: Context, value: object) -> str:
     return _date(context, value, "EEEE")
 
 
 @pass_context
-def _time(context, value, format: str = "HH:mm"):
+def _time(context: Context, value: object, format: str = "HH:mm") -> str:
     value = _as_date(value)
     if not isinstance(value, datetime):
         return ""
@@ -59,7 +61,7 @@ _env.filters.update(date=_date, weekday=_weekday, time=_time)
 
 
 @lru_cache(maxsize=4096)
-def _compile(source: str):
+def _compile(source: str) -> Template:
     return _env.from_string(source)
 
 
@@ -68,7 +70,7 @@ def variables_used(source: str) -> set[str]:
     return meta.find_undeclared_variables(_env.parse(source))
 
 
-def contact_variables(*, name: str | None, language: str, fields: dict, now: datetime, zone, answer: str = "") -> dict:
+def contact_variables(*, name: str | None, language: str, fields: dict[str, str], now: datetime, zone: ZoneInfo, answer: str = "") -> dict[str, object]:
     """What every template may use about the young person and the moment."""
     local_now = now.astimezone(zone)
     return {
@@ -81,7 +83,7 @@ def contact_variables(*, name: str | None, language: str, fields: dict, now: dat
     }
 
 
-def render(source: str, variables: dict) -> str:
+def render(source: str, variables: dict[str, object]) -> str:
     if "{" not in source:
         return source
     try:

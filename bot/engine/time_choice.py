@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import textmatch
 
@@ -125,7 +126,7 @@ def _details(text: str, count: int, today: date) -> _Details:
     return found
 
 
-def named_time(text: str, today: date, zone) -> datetime | None:
+def named_time(text: str, today: date, zone: ZoneInfo) -> datetime | None:
     """A day and an hour not on the list ("onsdag kl. 16", "4/12 15:30"): the next such moment,
     local and aware. None unless both a day and a time are given."""
     details = _details(text, 0, today)

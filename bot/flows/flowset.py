@@ -22,7 +22,7 @@ class Trigger:
 class FlowSet:
     flows: dict[str, Flow] = field(default_factory=dict)
     communities: dict = field(default_factory=dict)
-    counselling: "Counselling | None" = None
+    counselling: Counselling | None = None
     moods: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -11,22 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
-from bot import yamlfile
 from pydantic import ValidationError
 
-from bot import sms_segments, textmatch
+from bot import sms_segments, textmatch, yamlfile
+from bot.bookable import BOOKING_WORDS, booking_flows
+from bot.cases.counselling import CASE_TEXT_VARIABLES, DELETE_WORDS, OPEN_WORDS, AlertTexts, CaseTexts, Counselling, CounsellingFile
+from bot.communities import CHECKIN_VARIABLES, REMINDER_VARIABLES, Community, CommunityFile, join_flow, reply_flow, reply_flow_name
 from bot.engine.steps.base import STEP_TYPES, text_variants
 from bot.engine.templates import BUILT_IN_VARIABLES, TemplateSyntaxError, variables_used
 from bot.engine.texts import ALWAYS_ON_WORDS
-from bot.communities import CHECKIN_VARIABLES, REMINDER_VARIABLES, Community, CommunityFile, join_flow, reply_flow, reply_flow_name
-from bot.cases.counselling import CASE_TEXT_VARIABLES, DELETE_WORDS, OPEN_WORDS, AlertTexts, CaseTexts, Counselling, CounsellingFile
 from bot.flows.flowset import FlowSet
-from bot.mood.flows import mood_checkins_flows, mood_reply_flow, mood_reply_flow_name
-from bot.bookable import BOOKING_WORDS, booking_flows
-from bot.mood.settings import MOOD_VARIABLES, MoodCheckin, MoodFile
 from bot.flows.model import Flow
 from bot.flows.number_flow import NUMBER_WORDS, number_flow
+from bot.mood.flows import mood_checkins_flows, mood_reply_flow, mood_reply_flow_name
+from bot.mood.settings import MOOD_VARIABLES, MoodCheckin, MoodFile
 
 MAX_SEGMENTS = 2
 YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
@@ -49,9 +47,9 @@ class LoadedFile:
     path: Path
     flow: Flow | None
     root: yaml.Node | None
-    community: "Community | None" = None
-    counselling: "Counselling | None" = None
-    mood: "MoodCheckin | None" = None
+    community: Community | None = None
+    counselling: Counselling | None = None
+    mood: MoodCheckin | None = None
 
     @property
     def valid(self) -> bool:
@@ -145,7 +143,8 @@ def _load_file(path: Path) -> tuple[LoadedFile, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         return empty, [Problem(shown, *yaml_error_position(exc))]
     except yaml.reader.ReaderError as exc:
-        return empty, [Problem(shown, _line_at(source, exc.position), f"YAML syntax: the invisible character U+{exc.character:04X} is not allowed in YAML; delete it")]
+        message = f"YAML syntax: the invisible character U+{exc.character:04X} is not allowed in YAML; delete it"
+        return empty, [Problem(shown, _line_at(source, exc.position), message)]
     except yaml.YAMLError as exc:
         return empty, [Problem(shown, 1, f"YAML syntax: {exc}")]
     if not isinstance(data, dict):
@@ -458,7 +457,9 @@ def _similar_keywords(good: dict[str, LoadedFile], seen: dict[str, tuple[str, st
                 loaded = good[other]
                 line = _line(loaded.root, ("community", "keyword") if loaded.community else ("triggers",))
                 problems.append(
-                    Problem(str(loaded.path), line, f"keyword {other_word!r} is one typo from {keyword!r} in {name}.yaml: a typo could start the wrong one", True)
+                    Problem(
+                        str(loaded.path), line, f"keyword {other_word!r} is one typo from {keyword!r} in {name}.yaml: a typo could start the wrong one", True
+                    )
                 )
     return problems
 
@@ -474,7 +475,12 @@ def _drop_broken_references(flows: dict[str, Flow], files: dict[str, LoadedFile]
             if loaded is None or loaded.flow is None:
                 continue
             broken = next(
-                ((step_name, where, target) for step_name, step in flows[name].steps.items() for where, target in step.flow_references() if target not in flows),
+                (
+                    (step_name, where, target)
+                    for step_name, step in flows[name].steps.items()
+                    for where, target in step.flow_references()
+                    if target not in flows
+                ),
                 None,
             )
             if broken is None:

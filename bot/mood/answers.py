@@ -77,7 +77,7 @@ def _follow_up(runtime: Runtime, session: Session, contact: Contact, prompt: Moo
         return ([system_text("danger_help", contact.language)] if danger else []), []
     rule = mood.alert
     score = prompt.score
-    low_answers = score is not None and score <= rule.very_low or (score is not None and low_streak(session, prompt, rule.low) >= rule.low_in_a_row)
+    low_answers = (score is not None and score <= rule.very_low) or (score is not None and low_streak(session, prompt, rule.low) >= rule.low_in_a_row)
     if not (danger or low_answers):
         return [], []
     prompt.alerted_at = now

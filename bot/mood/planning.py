@@ -64,7 +64,9 @@ def _plan_day(session: Session, slug: str, mood: MoodCheckin, occurrence: Occurr
         if moment < now - TOO_LATE:
             continue
         session.add(
-            MoodPrompt(checkin=slug, contact_id=contact_id, member_id=member_id, local_date=occurrence.local_date, send_at=moment, status="planned", updated_at=now)
+            MoodPrompt(
+                checkin=slug, contact_id=contact_id, member_id=member_id, local_date=occurrence.local_date, send_at=moment, status="planned", updated_at=now
+            )
         )
         planned.add(contact_id)
         created += 1

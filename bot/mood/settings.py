@@ -55,7 +55,9 @@ class MoodCheckin(Schedule):
         "I didn't quite get that. Answer with a number from 1 to 5, e.g. 3.",
     )
     follow_up: Text | None = Field(
-        default_factory=lambda: LocalizedText(da="Tak! Vil du fortælle lidt mere? Du behøver ikke.", en="Thanks! Do you want to tell a bit more? You don't have to."),
+        default_factory=lambda: LocalizedText(
+            da="Tak! Vil du fortælle lidt mere? Du behøver ikke.", en="Thanks! Do you want to tell a bit more? You don't have to."
+        ),
         description="Asked after the answer; leave it out (null) to ask nothing more",
     )
     thanks: Text = _text("Tak fordi du svarede. Vi ses!", "Thanks for answering. See you!")
@@ -78,7 +80,7 @@ DEFAULT_QUESTIONS = {
 }
 
 
-def question_of(mood: "MoodCheckin") -> Text:
+def question_of(mood: MoodCheckin) -> Text:
     return mood.question if mood.question is not None else DEFAULT_QUESTIONS[mood.scale]
 
 

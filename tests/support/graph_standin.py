@@ -35,7 +35,7 @@ from werkzeug.wrappers import Request, Response
 
 from .local_server import DROP, ProviderStandin
 
-__all__ = ["GraphStandin", "graph_error", "appsecret_proof"]
+__all__ = ["GraphStandin", "appsecret_proof", "graph_error"]
 
 VERSION = re.compile(r"^v\d+\.\d+$")
 ROUTE = re.compile(r"^/(?P<version>[^/]+)/me/messages/?$")

@@ -2,11 +2,13 @@
 serve the bot itself to a real browser."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import socket
 import threading
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -136,16 +138,14 @@ class ProviderStandin(LocalServer):
         request = Request(environ)
         try:
             response = self._handle(request)
-        except Exception as exc:  # a bug in the stand-in must fail the test, not hang it
+        except Exception as exc:  # noqa: BLE001 - a bug in the stand-in must fail the test, not hang it
             self._violate(None, f"{request.method} {request.path}: the {self._name} crashed: {exc!r}")
             response = self._crashed()
         if response is DROP:
             sock = environ.get("werkzeug.socket")
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
             response = Response(b"", status=500)
         return response(environ, start_response)
 

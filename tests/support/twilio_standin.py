@@ -40,7 +40,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -53,14 +53,14 @@ from werkzeug.wrappers import Request, Response
 from .local_server import DROP, ProviderStandin
 
 __all__ = [
-    "TwilioStandin",
+    "SPEC_ENV",
     "TwilioSpec",
-    "load_spec",
+    "TwilioStandin",
     "find_spec_path",
+    "load_spec",
     "new_sid",
     "sms_segments",
     "twilio_error",
-    "SPEC_ENV",
 ]
 
 SPEC_ENV = "TWILIO_OPENAPI_SPEC"
@@ -404,7 +404,7 @@ class TwilioStandin(ProviderStandin):
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> "TwilioStandin":
+    def start(self) -> TwilioStandin:
         if self._server is None:
             self.spec = load_spec(self._spec_path)
         return super().start()
@@ -487,9 +487,10 @@ class TwilioStandin(ProviderStandin):
         problems = self.spec.request_errors(request)
         with self._lock:
             record["validation_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        for method, pattern, template, operation in _ROUTES:
+        for method, pattern, route_template, route_operation in _ROUTES:
             match = pattern.match(request.path)
             if method == request.method and match:
+                template, operation = route_template, route_operation  # the route found, used below
                 break
         else:
             match = None
@@ -658,7 +659,7 @@ def _undeclared(what: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _same(given: str, expected: str) -> bool:
@@ -686,7 +687,7 @@ def _day(value: str) -> date:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return date.fromisoformat(value[:10])
-    return (moment.astimezone(timezone.utc) if moment.tzinfo else moment).date()
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
 
 
 def _matches(message: dict, query: MultiDict) -> bool:
@@ -698,7 +699,7 @@ def _matches(message: dict, query: MultiDict) -> bool:
     if date_filters:
         if not message["date_sent"]:
             return False
-        sent = parsedate_to_datetime(message["date_sent"]).astimezone(timezone.utc).date()
+        sent = parsedate_to_datetime(message["date_sent"]).astimezone(UTC).date()
         for name in date_filters:
             day = _day(query[name])
             # Twilio compares whole days: DateSent<=day and DateSent>=day, inclusive.

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot import channels, textmatch
 from bot.engine.durations import Duration
-from bot.engine.steps.base import Continue, End, Goto, StepBase, Text, Wait, register, text_in
+from bot.engine.steps.base import Continue, End, Goto, StepBase, Text, Transition, Wait, Where, register, text_in
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 YES_KEYS = frozenset({"yes", "ja"})
 NO_KEYS = frozenset({"no", "nej"})
@@ -59,7 +65,7 @@ class AskStep(StepBase):
             return self.list_answers
         return bool(self.answers) and not all(_builtin(key) for key in self.answers)
 
-    def _labels(self, language: str, render) -> list[str]:
+    def _labels(self, language: str, render: Callable[[Text], str]) -> list[str]:
         labels = []
         for key, answer in self.answers.items():
             if answer and answer.label is not None:
@@ -88,20 +94,20 @@ class AskStep(StepBase):
         if self._listed():
             index = textmatch.match_choice(text, options)
             return None if index is None else keys[index]
-        return textmatch.classify(text, dict(zip(keys, options)))
+        return textmatch.classify(text, dict(zip(keys, options, strict=True)))
 
-    def _put_question(self, ctx, prefix: str | None = None) -> None:
+    def _put_question(self, ctx: Context, prefix: str | None = None) -> None:
         choices = self._labels(ctx.language, ctx.render) if self._listed() else None
         ctx.say(self.ask, choices=choices, prefix=prefix)
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         if self.skip_if_saved and self.save and ctx.saved(self.save):
             return Continue()
         ctx.data["misses"] = 0
         self._put_question(ctx)
         return Wait(self.timeout)
 
-    def resume(self, ctx, text):
+    def resume(self, ctx: Context, text: str) -> Transition:
         if not self.answers:
             if self.save:
                 ctx.save(self.save, text.strip())
@@ -123,10 +129,10 @@ class AskStep(StepBase):
             return Goto(answer.go)
         return Continue()
 
-    def time_out(self, ctx):
+    def time_out(self, ctx: Context) -> Transition:
         return Goto(self.on_timeout) if self.on_timeout else End()
 
-    def step_references(self):
+    def step_references(self) -> Iterable[tuple[Where, str]]:
         yield from super().step_references()
         for key, answer in self.answers.items():
             if answer and answer.go:
@@ -136,17 +142,17 @@ class AskStep(StepBase):
         if self.on_timeout:
             yield ("on_timeout",), self.on_timeout
 
-    def sms_preview(self, where: tuple, language: str | None, source: str) -> str:
+    def sms_preview(self, where: Where, language: str | None, source: str) -> str:
         if where != ("ask",) or not self._listed():
             return source
         labels = self._labels(language or "da", lambda text: text_in(text, language or "da"))
         return channels.render("sms", source, tuple(labels))
 
-    def texts(self):
+    def texts(self) -> Iterable[tuple[Where, Text]]:
         yield ("ask",), self.ask
         for key, answer in self.answers.items():
             if answer and answer.label is not None:
                 yield ("answers", key, "label"), answer.label
 
-    def saved_fields(self):
+    def saved_fields(self) -> Iterable[str]:
         return [self.save] if self.save else []

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from bot import textmatch
-from bot.engine.steps.base import StepBase, Text, Wait, register
+from bot.engine.steps.base import StepBase, Text, Transition, Wait, Where, register
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 REPLY_KINDS = ("confirmed", "late", "declined", "unsure")
 
@@ -21,10 +27,10 @@ class AttendanceStep(StepBase):
     attendance: str = Field(description="The community the reminder was for")
     replies: dict[str, Text] = Field(description="The answer to each kind of reply")
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         return Wait(None)
 
-    def resume(self, ctx, text):
+    def resume(self, ctx: Context, text: str) -> Transition:
         kind = textmatch.classify_attendance(text)
         if kind is None:
             ctx.pass_on(f"{ctx.name or 'En ung'} svarede på påmindelsen med noget, botten ikke forstod. Se beskeden i samtalen.")
@@ -39,6 +45,6 @@ class AttendanceStep(StepBase):
             ctx.say(self.replies[kind])
         return Wait(None)
 
-    def texts(self):
+    def texts(self) -> Iterable[tuple[Where, Text]]:
         for kind, text in self.replies.items():
             yield ("replies", kind), text

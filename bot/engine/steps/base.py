@@ -1,13 +1,15 @@
 """What every step type shares, and the registry that finds a step type by its YAML key."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
+    from bot.engine.actions import BookingFacts, LinkFacts
     from bot.engine.context import Context
 
 
@@ -28,6 +30,8 @@ class LocalizedText(BaseModel):
 
 
 Text = str | LocalizedText
+# Where a value sits inside a step, as keys from the step down: ("answers", "ja", "go").
+Where = tuple[str, ...]
 
 
 def text_in(text: Text, language: str) -> str:
@@ -82,43 +86,43 @@ class StepBase(BaseModel):
 
     go: str | None = Field(default=None, description="The step to go to next (default: the next step in the file)")
 
-    def enter(self, ctx: "Context") -> Transition:
+    def enter(self, ctx: Context) -> Transition:
         raise NotImplementedError
 
-    def resume(self, ctx: "Context", text: str) -> Transition:
+    def resume(self, ctx: Context, text: str) -> Transition:
         """Called with what the young person wrote while this step waits."""
         raise NotImplementedError(f"a {self.type_key} step does not wait")
 
-    def time_out(self, ctx: "Context") -> Transition:
+    def time_out(self, ctx: Context) -> Transition:
         return End()
 
-    def claims(self, ctx: "Context", text: str) -> bool:
+    def claims(self, ctx: Context, text: str) -> bool:
         """Is ``text`` so clearly an answer to this step that it goes here before keywords are
         tried? ("onsdag kl. 16" picks a time, though ONSDAG also joins a community.)"""
         return False
 
-    def learn(self, ctx: "Context", facts) -> Transition | None:
+    def learn(self, ctx: Context, facts: BookingFacts | LinkFacts) -> Transition | None:
         """Called with the edge's answer to an action this step took (BookingFacts); None: the
         step expected none, and nothing changes."""
         return None
 
-    def step_references(self) -> Iterable[tuple[tuple, str]]:
+    def step_references(self) -> Iterable[tuple[Where, str]]:
         """(where in the step, step name) for every step this one can lead to."""
         if self.go is not None:
             yield ("go",), self.go
 
-    def flow_references(self) -> Iterable[tuple[tuple, str]]:
+    def flow_references(self) -> Iterable[tuple[Where, str]]:
         return ()
 
-    def texts(self) -> Iterable[tuple[tuple, Text]]:
+    def texts(self) -> Iterable[tuple[Where, Text]]:
         """(where in the step, text) for every text sent to the young person."""
         return ()
 
-    def sms_preview(self, where: tuple, language: str | None, source: str) -> str:
+    def sms_preview(self, where: Where, language: str | None, source: str) -> str:
         """The text at ``where`` as an SMS would carry it (for the length check)."""
         return source
 
-    def staff_texts(self) -> Iterable[tuple[tuple, Text]]:
+    def staff_texts(self) -> Iterable[tuple[Where, Text]]:
         return ()
 
     def saved_fields(self) -> Iterable[str]:

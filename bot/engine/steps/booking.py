@@ -1,15 +1,18 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from bot import textmatch
 from bot.engine import actions
 from bot.engine.booking_texts import booking_text, either, when
-from bot.engine.steps.base import End, StepBase, Wait, register
+from bot.engine.steps.base import End, StepBase, Transition, Wait, register
 from bot.engine.time_choice import declines, named_time, names_a_time, pick
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 # Where a booking conversation stands (ctx.data["stage"]).
 LOOKING = "looking"  # waiting for the edge's look-up
@@ -36,14 +39,16 @@ class BookingStep(StepBase):
 
     booking: Literal["book", "cancel", "move"] = Field(description="What the keyword does: book a time, cancel one, or move one")
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         ctx.data.update(stage=LOOKING, misses=0)
         ctx.look_up_times(None)
         return Wait(None)
 
     # The edge's answers ---------------------------------------------------------------------
 
-    def learn(self, ctx, facts: actions.BookingFacts):
+    def learn(self, ctx: Context, facts: actions.BookingFacts | actions.LinkFacts) -> Transition | None:
+        # The edge answers the step's own LookUpTimes, BookTime and CancelBooking, always with BookingFacts.
+        assert isinstance(facts, actions.BookingFacts)
         ctx.data["names"] = {c.slug: c.display_name for c in facts.communities}
         stage = ctx.data.get("stage")
         if stage == LOOKING:
@@ -58,7 +63,7 @@ class BookingStep(StepBase):
             return End()
         return None
 
-    def _looked_up(self, ctx, facts):
+    def _looked_up(self, ctx: Context, facts: actions.BookingFacts) -> Transition:
         if self.booking == "book":
             return self._offer_to_book(ctx, facts)
         replacing = ctx.data.get("replacing")
@@ -75,7 +80,7 @@ class BookingStep(StepBase):
             return Wait(None)
         return self._chosen(ctx, facts.bookings[0], facts)
 
-    def _chosen(self, ctx, booked: actions.BookedTime, facts: actions.BookingFacts | None):
+    def _chosen(self, ctx: Context, booked: actions.BookedTime, facts: actions.BookingFacts | None) -> Transition:
         if self.booking == "cancel":
             ctx.data.update(stage=CONFIRMING_CANCEL, target=_stored(booked), misses=0)
             _ask(ctx, "confirm_cancel", name=_name(ctx, booked.community), when=_when(ctx, booked))
@@ -87,7 +92,7 @@ class BookingStep(StepBase):
         ctx.look_up_times(booked.community)
         return Wait(None)
 
-    def _offer_to_book(self, ctx, facts):
+    def _offer_to_book(self, ctx: Context, facts: actions.BookingFacts) -> Transition:
         joinable = [c for c in facts.communities if not c.member]
         if not facts.communities:  # a flow of staff's own, with no community offering times
             _say(ctx, "nothing_bookable")
@@ -106,10 +111,10 @@ class BookingStep(StepBase):
             return Wait(None)
         return self._offer(ctx, facts, "offer", "none_free")
 
-    def _offer_move(self, ctx, facts, booked: actions.BookedTime):
+    def _offer_move(self, ctx: Context, facts: actions.BookingFacts, booked: actions.BookedTime) -> Transition:
         return self._offer(ctx, facts, "move_offer", "nothing_to_move_to", when=_when(ctx, booked))
 
-    def _offer(self, ctx, facts, intro: str, none_left: str, **fields):
+    def _offer(self, ctx: Context, facts: actions.BookingFacts, intro: str, none_left: str, **fields: str) -> Transition:
         if facts.community is None:  # no longer a member (or of several, none chosen yet)
             return self._offer_to_book(ctx, facts)
         name = _name(ctx, facts.community)
@@ -123,7 +128,7 @@ class BookingStep(StepBase):
         _ask(ctx, intro, [when(start, ctx.zone, ctx.language) for start, _ in facts.free], name=name, **fields)
         return Wait(None)
 
-    def _after_booking(self, ctx, facts):
+    def _after_booking(self, ctx: Context, facts: actions.BookingFacts) -> Transition:
         subject = facts.subject
         if facts.result in ("booked", "moved", "already") and subject is not None:
             _say(ctx, facts.result, name=_name(ctx, subject.community), when=_when(ctx, subject, with_end=True))
@@ -134,14 +139,14 @@ class BookingStep(StepBase):
 
     # The young person's answers --------------------------------------------------------------
 
-    def claims(self, ctx, text):
+    def claims(self, ctx: Context, text: str) -> bool:
         if ctx.data.get("stage") == CHOOSING_TIME:
             return names_a_time(text, len(ctx.data["offered"]), _today(ctx))
         if ctx.data.get("stage") == CHOOSING_BOOKING:
             return names_a_time(text, len(ctx.data["bookings"]), _today(ctx))
         return False
 
-    def resume(self, ctx, text):
+    def resume(self, ctx: Context, text: str) -> Transition:
         stage = ctx.data.get("stage")
         if stage == CHOOSING_TIME:
             return self._time_chosen(ctx, text)
@@ -176,7 +181,7 @@ class BookingStep(StepBase):
             return self._chosen(ctx, bookings[index], None)
         return End()  # waiting for the edge, which answers in the same job: nothing to add
 
-    def _time_chosen(self, ctx, text):
+    def _time_chosen(self, ctx: Context, text: str) -> Transition:
         replacing = ctx.data.get("replacing")
         offered = [(datetime.fromisoformat(start), datetime.fromisoformat(end)) for start, end in ctx.data["offered"]]
         index = pick(text, [start.astimezone(ctx.zone) for start, _ in offered], _today(ctx))
@@ -195,40 +200,40 @@ class BookingStep(StepBase):
         return Wait(None)
 
 
-def _today(ctx):
+def _today(ctx: Context) -> date:
     return ctx.now.astimezone(ctx.zone).date()
 
 
-def _name(ctx, slug: str | None) -> str:
+def _name(ctx: Context, slug: str | None) -> str:
     return ctx.data.get("names", {}).get(slug) or slug or ""
 
 
-def _when(ctx, booked: actions.BookedTime, with_end: bool = False) -> str:
+def _when(ctx: Context, booked: actions.BookedTime, with_end: bool = False) -> str:
     return when(booked.starts_at, ctx.zone, ctx.language, booked.ends_at if with_end else None)
 
 
-def _stored(booked: actions.BookedTime) -> list:
+def _stored(booked: actions.BookedTime) -> list[Any]:
     """As conversation data (JSON)."""
     return [booked.id, booked.community, booked.starts_at.isoformat(), booked.ends_at.isoformat()]
 
 
-def _booked(stored: list) -> actions.BookedTime:
+def _booked(stored: list[Any]) -> actions.BookedTime:
     booking_id, community, starts_at, ends_at = stored
     return actions.BookedTime(booking_id, community, datetime.fromisoformat(starts_at), datetime.fromisoformat(ends_at))
 
 
-def _say(ctx, key: str, **fields) -> None:
+def _say(ctx: Context, key: str, **fields: str) -> None:
     ctx.actions.append(actions.SendText(booking_text(key, ctx.language, **fields)))
 
 
-def _ask(ctx, key: str, choices: list[str] | None = None, **fields) -> None:
+def _ask(ctx: Context, key: str, choices: list[str] | None = None, **fields: str) -> None:
     """Say a question, and keep it for asking again after an answer that was not understood."""
     text = booking_text(key, ctx.language, **fields)
     ctx.data["question"] = [text, choices or []]
     ctx.actions.append(actions.SendText(text, tuple(choices or ())))
 
 
-def _missed(ctx):
+def _missed(ctx: Context) -> Transition:
     ctx.data["misses"] = ctx.data.get("misses", 0) + 1
     if ctx.data["misses"] > MAX_MISSES:
         ctx.hand_to_staff()

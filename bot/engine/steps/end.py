@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
-from bot.engine.steps.base import End, StepBase, Text, register
+from bot.engine.steps.base import End, StepBase, Text, Transition, Where, register
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 
 @register("end")
@@ -13,11 +19,11 @@ class EndStep(StepBase):
 
     end: Text | bool = Field(description="A last message, or true to end without one")
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         if not isinstance(self.end, bool):
             ctx.say(self.end)
         return End()
 
-    def texts(self):
+    def texts(self) -> Iterable[tuple[Where, Text]]:
         if not isinstance(self.end, bool):
             yield ("end",), self.end

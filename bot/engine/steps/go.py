@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
-from bot.engine.steps.base import Goto, StepBase, register
+from bot.engine.steps.base import Goto, StepBase, Transition, register
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 
 @register("go")
@@ -13,5 +18,5 @@ class GoStep(StepBase):
 
     go: str = Field(description="The step to go to")
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         return Goto(self.go)

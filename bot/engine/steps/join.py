@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
-from bot.engine.steps.base import Continue, StepBase, register
+from bot.engine.steps.base import Continue, StepBase, Transition, register
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 
 @register("join")
@@ -11,6 +16,6 @@ class JoinStep(StepBase):
 
     join: str = Field(description="The community's name (its file name without .yaml)")
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         ctx.join(self.join)
         return Continue()

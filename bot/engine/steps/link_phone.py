@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from bot.engine import actions
-from bot.engine.steps.base import End, StepBase, Wait, register
+from bot.engine.steps.base import End, StepBase, Transition, Wait, register
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 # Where it stands (ctx.data["stage"]).
 ASKING_NUMBER = "number"
@@ -28,12 +31,12 @@ class LinkPhoneStep(StepBase):
 
     link_phone: Literal[True] = Field(description="Ask for a mobile number and prove it with a code by SMS")
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         ctx.data.update(stage=ASKING_NUMBER, misses=0)
         ctx.say_system("link_ask_number")
         return Wait(None)
 
-    def resume(self, ctx, text):
+    def resume(self, ctx: Context, text: str) -> Transition:
         stage = ctx.data.get("stage")
         if stage == ASKING_NUMBER:
             ctx.send_link_code(text)
@@ -43,7 +46,9 @@ class LinkPhoneStep(StepBase):
         ctx.data["asked"] = stage
         return Wait(None)
 
-    def learn(self, ctx, facts: actions.LinkFacts):
+    def learn(self, ctx: Context, facts: actions.BookingFacts | actions.LinkFacts) -> Transition:
+        # The edge answers the step's own SendLinkCode and CheckLinkCode, always with LinkFacts.
+        assert isinstance(facts, actions.LinkFacts)
         if facts.result == "sent":
             ctx.data.update(stage=ASKING_CODE, misses=0)
             ctx.say_system("link_code_sent", shown=facts.shown)

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from bot import textmatch
-from bot.engine.steps.base import End, StepBase, Text, Wait, register
+from bot.engine.steps.base import End, StepBase, Text, Transition, Wait, Where, register
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 
 @register("mood")
@@ -21,10 +27,10 @@ class MoodStep(StepBase):
     follow_up: Text | None = None
     thanks: Text
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         return Wait(None)
 
-    def resume(self, ctx, text):
+    def resume(self, ctx: Context, text: str) -> Transition:
         prompt_id = ctx.data["prompt_id"]
         if ctx.data.get("scored"):
             if not _just_no(text):  # "nej" to "vil du fortælle mere?" is not something they told
@@ -48,7 +54,7 @@ class MoodStep(StepBase):
         ctx.say(self.follow_up)
         return Wait(None)
 
-    def texts(self):
+    def texts(self) -> Iterable[tuple[Where, Text]]:
         yield ("ask_again",), self.ask_again
         yield ("thanks",), self.thanks
         if self.follow_up is not None:

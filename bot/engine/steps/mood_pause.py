@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from bot import textmatch
-from bot.engine.steps.base import End, StepBase, register
+from bot.engine.steps.base import End, StepBase, Transition, register
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 _AMOUNTS = {"en": 1, "et": 1, "a": 1, "an": 1, "one": 1, "to": 2, "two": 2, "tre": 3, "three": 3, "fire": 4, "four": 4}
 _UNITS = {
@@ -35,7 +38,7 @@ class MoodCheckinsStep(StepBase):
 
     mood_checkins: Literal["pause", "resume", "stop"] = Field(description="What the keyword does")
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         if self.mood_checkins == "pause":
             length = pause_length(ctx.answer or "")
             if length is None:

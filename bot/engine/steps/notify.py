@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from pydantic import Field, field_validator
 
+from bot.engine.steps.base import Continue, StepBase, Text, Transition, Where, register
 from bot.phone import InvalidPhoneNumber, normalise_phone
 
-from bot.engine.steps.base import Continue, StepBase, Text, register
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 
 @register("notify")
@@ -25,9 +30,9 @@ class NotifyStep(StepBase):
         except InvalidPhoneNumber:
             raise ValueError('must list phone numbers, e.g. "+4512345678"') from None
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         ctx.notify(self.notify, self.to)
         return Continue()
 
-    def staff_texts(self):
+    def staff_texts(self) -> Iterable[tuple[Where, Text]]:
         yield ("notify",), self.notify

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
-from bot.engine.steps.base import Continue, StepBase, Text, register
+from bot.engine.steps.base import Continue, StepBase, Text, Transition, Where, register
+
+if TYPE_CHECKING:
+    from bot.engine.context import Context
 
 
 @register("send")
@@ -11,9 +17,9 @@ class SendStep(StepBase):
 
     send: Text = Field(description="The message to send")
 
-    def enter(self, ctx):
+    def enter(self, ctx: Context) -> Transition:
         ctx.say(self.send)
         return Continue()
 
-    def texts(self):
+    def texts(self) -> Iterable[tuple[Where, Text]]:
         yield ("send",), self.send

@@ -1,0 +1,52 @@
+"""SendText: a message to the young person, on the channel they wrote on (or can be reached on)."""
+from __future__ import annotations
+
+import logging
+
+from bot import channels, quiet_hours
+from bot.contacts import reachable_at
+from bot.effects import Effects, handles
+from bot.engine.actions import SendText
+from bot.outbox import add_message
+
+log = logging.getLogger(__name__)
+
+
+@handles(SendText)
+def send_text(action: SendText, effects: Effects) -> None:
+    message = message_for(effects, action)
+    if message is not None:
+        effects.created.append(message)
+
+
+def say(effects: Effects, texts: list[str]) -> None:
+    """Texts the edge decided on (a check-in's answer, who will reach out), as replies."""
+    for text in texts:
+        send_text(SendText(text), effects)
+
+
+def message_for(effects: Effects, action: SendText):
+    contact, replying_to, now, settings = effects.contact, effects.replying_to, effects.now, effects.runtime.settings
+    channel, address = reachable_at(contact, replying_to.channel if replying_to is not None else None)
+    if address is None:
+        log.warning("contact %s has no address on %s; message dropped", contact.id, channel)
+        return None
+    if action.even_if_opted_out:
+        kind, send_after = "system", now
+    elif replying_to is not None:
+        kind, send_after = "reply", now
+    else:
+        kind = "automatic"
+        send_after = quiet_hours.next_allowed(now, settings.quiet_window, settings.zone)
+    return add_message(
+        effects.session,
+        contact_id=contact.id,
+        channel=channel,
+        to_address=address,
+        body=channels.render(channel, action.text, action.choices),
+        choices=channels.buttons(channel, action.choices),
+        kind=kind,
+        send_after=send_after,
+        now=now,
+        in_reply_to_id=replying_to.id if replying_to is not None else None,
+    )
