@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import channels
+from bot.engine.choices import render
 from bot.models import CaseMessage, ChannelAccount, Contact, ContactURN, Member, OutboundMessage, StaffNotification
 from bot.outbox import add_message
 from bot.runtime import Runtime
@@ -63,7 +63,7 @@ def hold_back(runtime: Runtime, session: Session, message: OutboundMessage, now:
     contact = session.get(Contact, message.contact_id) if message.contact_id else None
     if contact is not None and message.kind == "automatic" and agreed_to_sms(session, contact):
         number = next(urn.path for urn in contact.urns if urn.scheme == "tel")
-        body = channels.render("sms", message.body, message.choices or ())
+        body = render("sms", message.body, message.choices or ())
         text = "Ungebot: En besked på Instagram blev sendt som sms i stedet: den unge har ikke skrevet på Instagram i 24 timer."
         session.add(StaffNotification(contact_id=contact.id, flow=None, text=text, created_at=now))
         log.info("outbound message %s: outside Instagram's window, sent by SMS instead", message.id)

@@ -131,7 +131,7 @@ class OutboundMessage(Base):
     recipient_key: Mapped[str | None] = mapped_column(String(64), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE", name="fk_outbound_messages_case_id"), index=True)
     body: Mapped[str] = mapped_column(Text)
-    # A question's choices where the channel shows them as buttons (bot.channels.buttons).
+    # A question's choices where the channel shows them as buttons (bot.engine.choices.buttons).
     choices: Mapped[list | None] = mapped_column(JSON)
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(24), default="pending")

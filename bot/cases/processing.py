@@ -11,10 +11,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import channels, clock
+from bot import clock
 from bot.cases import conversation
 from bot.cases.counselling import Counselling
 from bot.cases.replies import send_to_case
+from bot.engine.choices import buttons, render
 from bot.models import Case, CaseMessage, CaseStat
 from bot.outbox import add_staff_messages, enqueue_sends
 from bot.runtime import get_runtime
@@ -64,8 +65,8 @@ def _apply(session: Session, service: Counselling, case: Case, result: conversat
         message.kind = "answer"  # to the bot's question: not what the case is about
     created = [
         send_to_case(
-            session, case, channels.render(case.channel, reply.text, reply.choices), direction="bot", now=now,
-            choices=channels.buttons(case.channel, reply.choices),
+            session, case, render(case.channel, reply.text, reply.choices), direction="bot", now=now,
+            choices=buttons(case.channel, reply.choices),
         )
         for reply in result.replies
     ]

@@ -14,7 +14,6 @@ from typing import ClassVar
 
 import requests
 
-from bot.channels import BUTTONS
 from bot.channels.base import (
     AmbiguousSendError,
     PermanentSendError,
@@ -25,6 +24,7 @@ from bot.channels.base import (
     environment_read_once,
     refused_before_sending,
 )
+from bot.engine.choices import BUTTONS
 
 log = logging.getLogger(__name__)
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from bot import channels, quiet_hours
+from bot import quiet_hours
 from bot.contacts import reachable_at
 from bot.effects import Effects, handles
 from bot.engine.actions import SendText
+from bot.engine.choices import buttons, render
 from bot.outbox import add_message
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,8 @@ def message_for(effects: Effects, action: SendText):
         contact_id=contact.id,
         channel=channel,
         to_address=address,
-        body=channels.render(channel, action.text, action.choices),
-        choices=channels.buttons(channel, action.choices),
+        body=render(channel, action.text, action.choices),
+        choices=buttons(channel, action.choices),
         kind=kind,
         send_after=send_after,
         now=now,

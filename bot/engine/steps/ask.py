@@ -5,7 +5,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot import channels, textmatch
+from bot import textmatch
+from bot.engine.choices import render
 from bot.engine.durations import Duration
 from bot.engine.steps.base import Continue, End, Goto, StepBase, Text, Transition, Wait, Where, register, text_in
 
@@ -146,7 +147,7 @@ class AskStep(StepBase):
         if where != ("ask",) or not self._listed():
             return source
         labels = self._labels(language or "da", lambda text: text_in(text, language or "da"))
-        return channels.render("sms", source, tuple(labels))
+        return render("sms", source, tuple(labels))
 
     def texts(self) -> Iterable[tuple[Where, Text]]:
         yield ("ask",), self.ask
