@@ -146,14 +146,20 @@ def workers(count: int, env: dict, runtime, log_path: Path | None = None):
                 time.sleep(0.1)
             yield processes
         finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_processes(processes)
+
+
+def stop_processes(processes, timeout: float = 20) -> None:
+    """SIGTERM to each, and SIGKILL to any still running ``timeout`` seconds later."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def warm_up(runtime, processes) -> None:

@@ -69,15 +69,7 @@ class Stack:
         return process
 
     def stop_all(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        common.stop_processes(list(self.processes.values()))
         self.log.close()
 
     def standin(self, path: str, method: str = "GET"):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import clock, quiet_hours
 from bot.contacts import write_first
-from bot.engine.steps.base import text_in
+from bot.engine.localized import text_in
 from bot.engine.templates import render
 from bot.models import Attendance, Booking, Event, Member, StaffNotification
 from bot.outbox import add_staff_messages, enqueue_sends

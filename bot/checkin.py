@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.attendance import set_presence
 from bot.bookings import events_of
 from bot.communities import Community
-from bot.engine.steps.base import text_in
+from bot.engine.localized import text_in
 from bot.engine.templates import render
 from bot.engine.texts import system_text
 from bot.models import Contact, Event, Member

@@ -7,23 +7,9 @@ from pathlib import Path
 
 import click
 
+from bot.api.commands import members, tokens
+from bot.command_runtime import command_runtime, require_current_schema
 from bot.config import ConfigError
-
-
-def _runtime():
-    from bot import logs
-    from bot.runtime import get_runtime
-
-    runtime = get_runtime()
-    logs.configure(runtime.settings.log_level)
-    return runtime
-
-
-def _require_current_schema(runtime) -> None:
-    from bot.migrate import is_current
-
-    if not is_current(runtime.settings.sqlalchemy_url):
-        raise click.ClickException("the database is not up to date: run `ungebot db upgrade`")
 
 
 @click.group()
@@ -39,7 +25,7 @@ def run(port: int | None, chat: bool, phone: str) -> None:
     """Start web, worker and scheduler together (for a laptop). Ctrl-C stops all of it."""
     from bot.runner import run_all
 
-    runtime = _runtime()
+    runtime = command_runtime()
     sys.exit(run_all(runtime, port or runtime.settings.port, chat=chat, phone=phone))
 
 
@@ -51,8 +37,8 @@ def web(port: int | None, host: str, workers: int) -> None:
     """Serve the webhooks and API with gunicorn."""
     from bot.gunicorn import serve
 
-    runtime = _runtime()
-    _require_current_schema(runtime)
+    runtime = command_runtime()
+    require_current_schema(runtime)
     if runtime.settings.case_private_key:
         click.echo("warning: CASE_PRIVATE_KEY is set for the web process; only workers need it (docs/privacy.md)", err=True)
     serve(host, port or runtime.settings.port, workers)
@@ -64,8 +50,8 @@ def worker(burst: bool) -> None:
     """Run an RQ worker that processes messages and sends replies."""
     from bot.worker import run_worker
 
-    runtime = _runtime()
-    _require_current_schema(runtime)
+    runtime = command_runtime()
+    require_current_schema(runtime)
     run_worker(runtime, burst=burst)
 
 
@@ -75,8 +61,8 @@ def scheduler(interval: float) -> None:
     """Queue what the database says is due: held messages, retries, timeouts."""
     from bot.scheduler import run_forever
 
-    runtime = _runtime()
-    _require_current_schema(runtime)
+    runtime = command_runtime()
+    require_current_schema(runtime)
     run_forever(runtime, interval)
 
 
@@ -86,8 +72,8 @@ def chat(phone: str) -> None:
     """Talk to the bot in this terminal, as a young person's phone would."""
     from bot.chat import chat_loop
 
-    runtime = _runtime()
-    _require_current_schema(runtime)
+    runtime = command_runtime()
+    require_current_schema(runtime)
     sys.exit(chat_loop(runtime, phone))
 
 
@@ -101,7 +87,7 @@ def db_upgrade() -> None:
     """Create or upgrade the database schema."""
     from bot.migrate import upgrade
 
-    runtime = _runtime()
+    runtime = command_runtime()
     upgrade(runtime.settings.sqlalchemy_url)
     click.echo("database is up to date")
 
@@ -192,13 +178,12 @@ def cases_purge() -> None:
     from bot import clock
     from bot.cases.upkeep import purge
 
-    runtime = _runtime()
-    _require_current_schema(runtime)
+    runtime = command_runtime()
+    require_current_schema(runtime)
     deleted = purge(runtime, clock.now())
     click.echo(f"{deleted} case(s) deleted")
 
 
-from bot.api.commands import members, tokens  # noqa: E402
 
 cli.add_command(tokens)
 cli.add_command(members)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from bot import textmatch
 from bot.bookable import BookableSettings
 from bot.engine.durations import Duration
-from bot.engine.steps.base import LocalizedText, Text, text_variants
+from bot.engine.localized import LocalizedText, Text, text_variants
 from bot.flows.model import Flow, KeywordsByLanguage
 from bot.schedule import Schedule
 

@@ -23,7 +23,7 @@ from bot import clock, quiet_hours
 from bot.communities import Community, reply_flow_name
 from bot.contacts import reachable_at
 from bot.conversations import await_answer
-from bot.engine.steps.base import text_in
+from bot.engine.localized import text_in
 from bot.engine.templates import contact_variables, render
 from bot.models import Attendance, Booking, Contact, Conversation, Event, Member, OutboundMessage, Reminder
 from bot.outbox import add_message

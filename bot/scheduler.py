@@ -23,11 +23,11 @@ from sqlalchemy import or_, select, update
 from bot import attendance, clock, reminders
 from bot.cases import upkeep as cases
 from bot.inbound import enqueue_processing
+from bot.liveness import workers_died
 from bot.models import Conversation, InboundMessage, OutboundMessage
 from bot.mood import planning as mood
 from bot.outbox import enqueue_sends
 from bot.runtime import Runtime
-from bot.worker import alive_key, workers_key
 
 log = logging.getLogger(__name__)
 
@@ -64,21 +64,6 @@ def redis_lost_its_data(runtime: Runtime) -> bool:
     """True once after Redis came back empty (restarted without persistence, or flushed), and on
     the very first pass of an installation: whatever was queued before is not there any more."""
     return bool(runtime.redis.set(f"{runtime.queue_prefix}:queues-kept", "1", nx=True))
-
-
-def workers_died(runtime: Runtime) -> list[str]:
-    """Worker processes that stopped saying they are alive without saying goodbye (killed)."""
-    known = [name.decode() for name in runtime.redis.smembers(workers_key(runtime))]
-    if not known:
-        return []
-    with runtime.redis.pipeline() as pipe:
-        for name in known:
-            pipe.exists(alive_key(runtime, name))
-        alive = pipe.execute()
-    dead = [name for name, answers in zip(known, alive, strict=True) if not answers]
-    if dead:
-        runtime.redis.srem(workers_key(runtime), *dead)
-    return dead
 
 
 class Scheduler:

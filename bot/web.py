@@ -51,11 +51,6 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, not cookies: a browser cannot be tricked into sending one
 
-    from bot.cli import cli
-
-    for command in cli.commands.values():
-        app.cli.add_command(command)
-
     @app.errorhandler(HTTPException)
     def plain_http_error(error: HTTPException):
         # Only the body becomes JSON: the exception's headers (Allow on a 405, WWW-Authenticate,

@@ -7,67 +7,21 @@ Nothing is lost meanwhile: what is owed is in the database, and the scheduler qu
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
-import threading
 import time
 
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 
+from bot.liveness import Heartbeat
 from bot.runtime import Runtime
+from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
 # Waits between tries while Redis is away; short at first, so a restart costs seconds, not minutes.
 RECONNECT_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
-# A worker process says it is alive this often; the scheduler takes one silent for ALIVE_FOR as
-# dead (killed, out of memory) and queues again what it may have held, instead of waiting minutes.
-HEARTBEAT_SECONDS = 2
-ALIVE_FOR = 10
-
-
-def workers_key(runtime: Runtime) -> str:
-    return f"{runtime.queue_prefix}:workers"
-
-
-def alive_key(runtime: Runtime, name: str) -> str:
-    return f"{runtime.queue_prefix}:worker-alive:{name}"
-
-
-class Heartbeat(threading.Thread):
-    """Keeps ``<prefix>:worker-alive:<host:pid>`` (expiring) set while this process lives."""
-
-    def __init__(self, runtime: Runtime):
-        super().__init__(name="heartbeat", daemon=True)
-        self.runtime = runtime
-        self.worker = f"{socket.gethostname()}:{os.getpid()}"
-        self._stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                with self.runtime.redis.pipeline() as pipe:
-                    pipe.sadd(workers_key(self.runtime), self.worker)
-                    pipe.set(alive_key(self.runtime, self.worker), "1", ex=ALIVE_FOR)
-                    pipe.execute()
-            except RedisError:
-                pass  # Redis is away; the worker's own loop waits for it
-            self._stopped.wait(HEARTBEAT_SECONDS)
-
-    def stop(self) -> None:
-        self._stopped.set()
-        try:
-            with self.runtime.redis.pipeline() as pipe:
-                pipe.srem(workers_key(self.runtime), self.worker)
-                pipe.delete(alive_key(self.runtime, self.worker))
-                pipe.execute()
-        except RedisError:
-            pass
-
-
 class UngebotWorker(SimpleWorker):
     """SimpleWorker runs jobs in-process: no fork per job (3x the throughput), and database
     connections are never shared across a fork. Every job is safe to run again if it dies."""
@@ -164,8 +118,6 @@ def _wait_for_redis(runtime: Runtime, stopping: _StopFlag) -> bool:
 
 def run_until_idle(runtime: Runtime, rounds: int = 20) -> None:
     """Scheduler passes and burst workers in this process until nothing is queued (transcripts, tests)."""
-    from bot.scheduler import Scheduler
-
     for _ in range(rounds):
         Scheduler(runtime).run_pass()
         if all(queue.count == 0 for queue in runtime.queues):

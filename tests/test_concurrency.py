@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.models import Conversation, InboundMessage
 
+from bench.common import stop_processes
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL, SERVER_DATABASE
 from helpers import outbox
 from support.signing import inbound_sms_params, twilio_signature
@@ -67,13 +68,7 @@ def wait_for(url: str, timeout: float = 20) -> None:
 
 
 def stop(processes) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_processes(processes, timeout=15)
 
 
 @pytest.fixture

@@ -8,15 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.api import ROLES
-
-
-def _ready_runtime():
-    # bot.cli imports this module, so its helpers are fetched when a command runs.
-    from bot.cli import _require_current_schema, _runtime
-
-    runtime = _runtime()
-    _require_current_schema(runtime)
-    return runtime
+from bot.command_runtime import ready_runtime
 
 
 @click.group()
@@ -35,7 +27,7 @@ def tokens_create(name: str, role: str) -> None:
     from bot import clock
     from bot.api.auth import TokenError, create_token
 
-    runtime = _ready_runtime()
+    runtime = ready_runtime()
     try:
         with runtime.db.session() as session:
             token = create_token(session, name=name, role=role, now=clock.now())
@@ -50,7 +42,7 @@ def tokens_list() -> None:
     """The tokens, with role and when each was made and last used (never the token itself)."""
     from bot.api.auth import list_tokens
 
-    runtime = _ready_runtime()
+    runtime = ready_runtime()
     zone = ZoneInfo(runtime.settings.timezone)
 
     def local(moment) -> str:
@@ -74,7 +66,7 @@ def tokens_revoke(name: str) -> None:
     from bot import clock
     from bot.api.auth import TokenError, revoke_token
 
-    runtime = _ready_runtime()
+    runtime = ready_runtime()
     try:
         with runtime.db.session() as session:
             revoke_token(session, name, clock.now())
@@ -106,7 +98,7 @@ def members_import(file: str, community: str) -> None:
     from bot.csv_import import CsvFileError, import_members, read_member_file
     from bot.members import known_communities
 
-    runtime = _ready_runtime()
+    runtime = ready_runtime()
     communities = known_communities(runtime)
     if community not in communities:
         known = ", ".join(sorted(communities)) or "none"

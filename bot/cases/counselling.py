@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot import textmatch
 from bot.communities import InstagramAccountId, StaffPerson
 from bot.engine.durations import Duration
-from bot.engine.steps.base import LocalizedText, Text, text_in
+from bot.engine.localized import LocalizedText, Text, text_in
 from bot.engine.templates import render
 from bot.engine.texts import HELP_NOW_DA, HELP_NOW_EN
 from bot.schedule import Occurrence, Schedule

@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.engine import actions
-from bot.engine.steps.base import Text, text_in
+from bot.engine.localized import Text, text_in
 from bot.engine.templates import contact_variables, render
 from bot.engine.texts import system_text
 

@@ -17,7 +17,8 @@ from bot import sms_segments, textmatch, yamlfile
 from bot.bookable import BOOKING_WORDS, booking_flows
 from bot.cases.counselling import CASE_TEXT_VARIABLES, DELETE_WORDS, OPEN_WORDS, AlertTexts, CaseTexts, Counselling, CounsellingFile
 from bot.communities import CHECKIN_VARIABLES, REMINDER_VARIABLES, Community, CommunityFile, join_flow, reply_flow, reply_flow_name
-from bot.engine.steps.base import STEP_TYPES, text_variants
+from bot.engine.localized import text_variants
+from bot.engine.steps.base import STEP_TYPES
 from bot.engine.templates import BUILT_IN_VARIABLES, TemplateSyntaxError, variables_used
 from bot.engine.texts import ALWAYS_ON_WORDS
 from bot.flows.flowset import FlowSet

@@ -14,7 +14,7 @@ from babel.lists import format_list
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.engine.steps.base import text_in
+from bot.engine.localized import text_in
 from bot.engine.templates import contact_variables, render
 from bot.engine.texts import system_text
 from bot.models import Contact, Member, MoodPrompt, StaffNotification

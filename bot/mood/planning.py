@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot import quiet_hours
 from bot.contacts import reachable_at
 from bot.conversations import await_answer
-from bot.engine.steps.base import text_in
+from bot.engine.localized import text_in
 from bot.engine.templates import contact_variables, render
 from bot.models import Contact, Member, MoodPrompt
 from bot.mood.flows import mood_reply_flow_name

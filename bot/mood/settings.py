@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.engine.steps.base import LocalizedText, Text
+from bot.engine.localized import LocalizedText, Text
 from bot.schedule import Schedule
 
 MOOD_VARIABLES = frozenset({"community", "score", "link", "who"})

@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot import textmatch
 from bot.engine.choices import render
 from bot.engine.durations import Duration
-from bot.engine.steps.base import Continue, End, Goto, StepBase, Text, Transition, Wait, Where, register, text_in
+from bot.engine.localized import Text, text_in
+from bot.engine.steps.base import Continue, End, Goto, StepBase, Transition, Wait, Where, register
 
 if TYPE_CHECKING:
     from bot.engine.context import Context

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from bot import textmatch
-from bot.engine.steps.base import End, StepBase, Text, Transition, Wait, Where, register
+from bot.engine.localized import Text
+from bot.engine.steps.base import End, StepBase, Transition, Wait, Where, register
 
 if TYPE_CHECKING:
     from bot.engine.context import Context

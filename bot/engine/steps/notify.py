@@ -5,7 +5,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
-from bot.engine.steps.base import Continue, StepBase, Text, Transition, Where, register
+from bot.engine.localized import Text
+from bot.engine.steps.base import Continue, StepBase, Transition, Where, register
 from bot.phone import InvalidPhoneNumber, normalise_phone
 
 if TYPE_CHECKING:

@@ -5,7 +5,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from bot.engine.steps.base import Continue, StepBase, Text, Transition, Where, register
+from bot.engine.localized import Text
+from bot.engine.steps.base import Continue, StepBase, Transition, Where, register
 
 if TYPE_CHECKING:
     from bot.engine.context import Context

@@ -1,0 +1,74 @@
+"""Which worker processes are alive: each keeps a key that expires unless renewed.
+
+A worker that is killed (SIGKILL, out of memory) says no goodbye; the scheduler notices its key is
+gone within ``ALIVE_FOR`` seconds and queues again what it may have held, instead of waiting
+minutes for what was queued to count as lost.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+from redis.exceptions import RedisError
+
+from bot.runtime import Runtime
+
+# A worker process says it is alive this often; the scheduler takes one silent for ALIVE_FOR as
+# dead (killed, out of memory) and queues again what it may have held, instead of waiting minutes.
+HEARTBEAT_SECONDS = 2
+ALIVE_FOR = 10
+
+
+def workers_key(runtime: Runtime) -> str:
+    return f"{runtime.queue_prefix}:workers"
+
+
+def alive_key(runtime: Runtime, name: str) -> str:
+    return f"{runtime.queue_prefix}:worker-alive:{name}"
+
+
+class Heartbeat(threading.Thread):
+    """Keeps ``<prefix>:worker-alive:<host:pid>`` (expiring) set while this process lives."""
+
+    def __init__(self, runtime: Runtime):
+        super().__init__(name="heartbeat", daemon=True)
+        self.runtime = runtime
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                with self.runtime.redis.pipeline() as pipe:
+                    pipe.sadd(workers_key(self.runtime), self.worker)
+                    pipe.set(alive_key(self.runtime, self.worker), "1", ex=ALIVE_FOR)
+                    pipe.execute()
+            except RedisError:
+                pass  # Redis is away; the worker's own loop waits for it
+            self._stopped.wait(HEARTBEAT_SECONDS)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        try:
+            with self.runtime.redis.pipeline() as pipe:
+                pipe.srem(workers_key(self.runtime), self.worker)
+                pipe.delete(alive_key(self.runtime, self.worker))
+                pipe.execute()
+        except RedisError:
+            pass
+
+
+def workers_died(runtime: Runtime) -> list[str]:
+    """Worker processes that stopped saying they are alive without saying goodbye (killed)."""
+    known = [name.decode() for name in runtime.redis.smembers(workers_key(runtime))]
+    if not known:
+        return []
+    with runtime.redis.pipeline() as pipe:
+        for name in known:
+            pipe.exists(alive_key(runtime, name))
+        alive = pipe.execute()
+    dead = [name for name, answers in zip(known, alive, strict=True) if not answers]
+    if dead:
+        runtime.redis.srem(workers_key(runtime), *dead)
+    return dead
