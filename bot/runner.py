@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
+import logging
 import os
 import shutil
 import signal
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import click
@@ -21,6 +24,7 @@ from bot.config import INSTANCE_DIR
 from bot.migrate import upgrade
 from bot.runtime import Runtime
 
+log = logging.getLogger(__name__)
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 PR_SET_PDEATHSIG = 1
 
@@ -91,10 +95,10 @@ class Supervisor:
     HEALTHY_AFTER = 60.0
     RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
-    def __init__(self, commands: dict[str, list[str]], log_file, echo=click.echo):
+    def __init__(self, commands: dict[str, list[str]], log_file, tell: Callable[[str], None]):
         self.commands = commands
         self.log_file = log_file
-        self.echo = echo
+        self.tell = tell
         self.children = {name: _spawn(args, log_file) for name, args in commands.items()}
         self._started = {name: time.monotonic() for name in commands}
         self._restarts = dict.fromkeys(commands, 0)
@@ -113,7 +117,7 @@ class Supervisor:
                 delay = self.RESTART_DELAYS[min(self._restarts[name], len(self.RESTART_DELAYS) - 1)]
                 self._restarts[name] += 1
                 self._due[name] = moment + delay
-                self.echo(f"{name} stopped (exit {child.returncode}); starting it again in {delay:g} s", err=True)
+                self.tell(f"{name} stopped (exit {child.returncode}); starting it again in {delay:g} s")
             for name, due in list(self._due.items()):
                 if moment >= due:
                     del self._due[name]
@@ -152,6 +156,8 @@ def run_all(runtime: Runtime, port: int, chat: bool, phone: str) -> int:
             "scheduler": ["scheduler"],
         },
         log_file,
+        # In the terminal chat this would land between the messages: it goes to the log there.
+        tell=log.warning if chat else functools.partial(click.echo, err=True),
     )
     stopping = threading.Event()
 
