@@ -31,15 +31,14 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common
-from bench.reminders_burst import COMMUNITY, add_members
+from bench.reminders_burst import add_members, write_community
 
 DONE_WITHIN = 120.0  # seconds a scenario may take once the fault is over
 
@@ -132,19 +131,27 @@ def wait_until(condition, timeout: float, what: str, stack: Stack) -> None:
         time.sleep(0.02)
 
 
-def burst_scenario(name: str, fault, count: int) -> dict:
-    """A burst of ``count`` reminders with ``fault(stack)`` a third of the way in."""
+@contextmanager
+def scenario(name: str, flows_dir=None):
+    """A fresh database, Redis and stand-in for one scenario; ``flows_dir`` None: the burst community."""
     with ExitStack() as stack_of:
         workdir = Path(stack_of.enter_context(tempfile.TemporaryDirectory(prefix=f"ungebot-faults-{name}-")))
         database_url = stack_of.enter_context(common.fresh_database("postgresql"))
         redis = stack_of.enter_context(common.PrivateRedis(workdir))
         standin_url, stats = stack_of.enter_context(common.standin())
-        flows_dir = workdir / "flows"
-        flows_dir.mkdir()
-        tomorrow = time_zone_today() + timedelta(days=1)
-        (flows_dir / "burst.yaml").write_text(COMMUNITY.format(day=tomorrow.isoformat()))
+        if flows_dir is None:
+            flows_dir = workdir / "flows"
+            flows_dir.mkdir()
+            write_community(flows_dir)
         stack = Stack(workdir, database_url, redis, standin_url, stats, flows_dir)
         stack_of.callback(stack.stop_all)
+        yield stack
+
+
+def burst_scenario(name: str, fault, count: int) -> dict:
+    """A burst of ``count`` reminders with ``fault(stack)`` a third of the way in."""
+    with scenario(name) as stack:
+        stats = stack.stats
         prepare_burst(stack, count)
         started = time.monotonic()
         for number in range(2):
@@ -198,12 +205,6 @@ def outcome(name: str, stack: Stack, expected: int, started: float, fault_at: fl
     return result
 
 
-def time_zone_today():
-    from bot import clock
-
-    return clock.now().astimezone(ZoneInfo("Europe/Copenhagen")).date()
-
-
 def kill_a_worker(stack: Stack) -> int:
     stack.processes["worker0"].send_signal(signal.SIGKILL)
     stack.processes["worker0"].wait()
@@ -239,13 +240,8 @@ def web_restart_scenario(count: int) -> dict:
 
     from bot.models import InboundMessage
 
-    with ExitStack() as stack_of:
-        workdir = Path(stack_of.enter_context(tempfile.TemporaryDirectory(prefix="ungebot-faults-web-")))
-        database_url = stack_of.enter_context(common.fresh_database("postgresql"))
-        redis = stack_of.enter_context(common.PrivateRedis(workdir))
-        standin_url, stats = stack_of.enter_context(common.standin())
-        stack = Stack(workdir, database_url, redis, standin_url, stats, common.PROJECT / "flows")
-        stack_of.callback(stack.stop_all)
+    with scenario("web-restart", common.PROJECT / "flows") as stack:
+        redis, stats = stack.redis, stack.stats
         port = common.free_port()
         web_args = ("web", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
         stack.start("web", *web_args)

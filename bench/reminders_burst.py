@@ -50,6 +50,16 @@ community:
 """
 
 
+def write_community(flows_dir: Path) -> None:
+    """The burst community, with its one event tomorrow (local date), into ``flows_dir``."""
+    from zoneinfo import ZoneInfo
+
+    from bot import clock
+
+    tomorrow = clock.now().astimezone(ZoneInfo("Europe/Copenhagen")).date() + timedelta(days=1)
+    (flows_dir / "burst.yaml").write_text(COMMUNITY.format(day=tomorrow.isoformat()))
+
+
 def add_members(runtime, count: int) -> None:
     """Contacts, their phone numbers and memberships, in a few bulk statements."""
     from sqlalchemy import insert, select
@@ -132,8 +142,7 @@ def run(
         workdir = Path(workdir)
         flows_dir = workdir / "flows"
         flows_dir.mkdir()
-        zone_today = clock.now().astimezone(__import__("zoneinfo").ZoneInfo("Europe/Copenhagen")).date()
-        (flows_dir / "burst.yaml").write_text(COMMUNITY.format(day=(zone_today + timedelta(days=1)).isoformat()))
+        write_community(flows_dir)
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         with common.standin() as (standin_url, standin_stats):
             env = common.environment(url, flows_dir, prefix, standin_url, SEND_RATE=str(send_rate or ""))

@@ -14,8 +14,6 @@ from redis.exceptions import RedisError
 
 from bot.runtime import Runtime
 
-# A worker process says it is alive this often; the scheduler takes one silent for ALIVE_FOR as
-# dead (killed, out of memory) and queues again what it may have held, instead of waiting minutes.
 HEARTBEAT_SECONDS = 2
 ALIVE_FOR = 10
 

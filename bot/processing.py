@@ -41,7 +41,7 @@ def process_contact(contact_id: int) -> None:
         for message in pending:
             if _first_on_instagram(session, message):
                 # Meta's rule and plain honesty: someone writing to a profile may expect a person.
-                created.extend(_say(runtime, session, contact, [system_text("bot_intro", contact.language)], now, message))
+                say(Effects(runtime, session, contact, now, message, created), [system_text("bot_intro", contact.language)])
             outcome = engine.handle(
                 flows, _view(contact), _state(conversation), engine.IncomingText(message.body), now, runtime.settings.zone
             )
@@ -123,13 +123,6 @@ def _apply(
         outcome = engine.handle(runtime.flows.current(), _view(contact), _state(conversation), facts, now, runtime.settings.zone)
     log.error("contact %s: a step and the edge answered each other %d times; stopped", contact.id, MAX_ROUNDS)
     return conversation
-
-
-def _say(runtime, session, contact, texts: list[str], now, replying_to) -> list:
-    """Texts the edge decided on (here: that the bot is a bot), as replies."""
-    effects = Effects(runtime, session, contact, now, replying_to)
-    say(effects, texts)
-    return effects.created
 
 
 def _store_state(session, contact, conversation, outcome: actions.Outcome, now) -> Conversation | None:

@@ -149,8 +149,14 @@ def _send(runtime: Runtime, message_id: int, rows: _Rows | None = None) -> str:
         return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts)
     except AmbiguousSendError as exc:
         return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts, status="unknown")
-    if rows.record_sent(message_id, result) != "sent":
-        return "unknown"
+    try:
+        rows.record_sent(message_id, result)
+    except IntegrityError:
+        # The provider gave an id it already gave another message: it accepted something, but
+        # which delivery reports belong to which message cannot be told. Sending again could
+        # reach the young person twice, so it is unknown, with the reason.
+        duplicate = AmbiguousSendError("duplicate_provider_id", "the provider answered with an id it had given another message")
+        return _record_failure(runtime, message_id, duplicate, retry=False, attempt=claimed.attempts, status="unknown")
     if claimed.channel == "instagram":
         rows.account_works(claimed.channel, claimed.to_address.partition(":")[0])
     if claimed.kind == "automatic" and claimed.contact_id is not None:
@@ -230,26 +236,15 @@ class _Rows:
         on this connection, that changes nothing while the account is fine)."""
         self._run(_RECONNECTED, {"on_channel": channel, "account": account, "now": clock.now()})
 
-    def record_sent(self, message_id: int, result) -> str:
-        """'sent', or 'unknown' when the provider's answer cannot be recorded as given."""
+    def record_sent(self, message_id: int, result) -> None:
         now = clock.now()
         values = {"message_id": message_id, "sid": result.provider_id, "provider_status": result.status, "now": now}
-        try:
-            found = self._run(_RECORD, values)
-        except IntegrityError:
-            # The provider gave an id it already gave another message: it accepted something, but
-            # which delivery reports belong to which message cannot be told. Sending again could
-            # reach the young person twice, so it is recorded as unknown, with the reason.
-            self._run(_UNKNOWN, {"message_id": message_id, "code": "duplicate_provider_id",
-                                 "detail": "the provider answered with an id it had given another message", "now": now})
-            log.error("outbound message %s: the provider answered with an id already recorded; marked unknown", message_id)
-            return "unknown"
+        found = self._run(_RECORD, values)
         if found and found[0][0]:
             # Status callbacks that came before we knew the sid: apply them now (forward only).
             with self.runtime.db.session() as session:
                 message = session.scalars(select(OutboundMessage).where(OutboundMessage.id == message_id).with_for_update()).one()
                 delivery.apply_reports(session, message, now)
-        return "sent"
 
 
 def _claim_statement(quiet: bool):
@@ -311,19 +306,6 @@ _RECORD = (
     )
     # Did status callbacks come before we knew the sid? (Same statement: one round trip.)
     .returning(exists().where(DeliveryReport.provider_id == bindparam("sid")))
-)
-
-
-_UNKNOWN = (
-    update(_messages)
-    .where(_messages.c.id == bindparam("message_id"))
-    .values(
-        status="unknown",
-        error_code=bindparam("code"),
-        error_detail=bindparam("detail"),
-        updated_at=bindparam("now", type_=UTCDateTime()),
-    )
-    .returning(_messages.c.id)
 )
 
 

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # Waits between tries while Redis is away; short at first, so a restart costs seconds, not minutes.
 RECONNECT_BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
 class UngebotWorker(SimpleWorker):
     """SimpleWorker runs jobs in-process: no fork per job (3x the throughput), and database
     connections are never shared across a fork. Every job is safe to run again if it dies."""
@@ -90,7 +92,7 @@ def _work(runtime: Runtime, burst: bool) -> bool:
     queue_names = [queue.name for queue in runtime.queues]
     while True:
         worker = UngebotWorker(queue_names, connection=connection)
-        log.info("worker listening on %s", ", ".join(q.name for q in runtime.queues))
+        log.info("worker listening on %s", ", ".join(queue_names))
         try:
             worked = worker.work(burst=burst, with_scheduler=False, logging_level=runtime.settings.log_level) or worked
         except RedisError as exc:
