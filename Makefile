@@ -27,10 +27,12 @@ run: install
 test: install
 	$(PY) -m pytest
 
-# ruff with the rule set in pyproject.toml; mypy --strict where the code must stay pure and exact.
+# ruff with the rule set in pyproject.toml; mypy --strict where the code must stay pure and exact;
+# import-linter: the architecture's contracts (pyproject.toml, docs/architecture.md).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # Real processes through real faults (worker killed, Redis restarted and flushed, provider errors,
 # web killed under load): prints what was sent, lost and doubled; fails on any loss or double.

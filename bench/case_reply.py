@@ -45,12 +45,12 @@ def wait_for(stats, requests: int, timeout: float) -> None:
 def run(cases: int = 50, worker_count: int = 2, database: str = "postgresql", limit: float = 5.0) -> dict:
     from sqlalchemy import select
 
-    from bot import clock
     from bot.api.auth import create_token
-    from bot.cases.identity import new_key_set
-    from bot.inbound import receive
-    from bot.models import Case
+    from bot.core import clock
+    from bot.domain.cases.identity import new_key_set
+    from bot.domain.inbound import receive
     from bot.runtime import Runtime, set_runtime
+    from bot.storage.models import Case
     from bot.web import create_app
 
     print(f"case replies: {cases} cases, {worker_count} worker process(es), {database}; {common.load()}", flush=True)

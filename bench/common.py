@@ -31,8 +31,8 @@ def load() -> str:
 @contextmanager
 def fresh_database(kind: str = "postgresql", keep: bool = False, workdir: Path | None = None):
     """A new, empty, migrated database; dropped afterwards unless ``keep``."""
-    from bot.db import dispose_all
-    from bot.migrate import upgrade
+    from bot.storage.db import dispose_all
+    from bot.storage.migrate import upgrade
 
     if kind == "sqlite":
         assert workdir is not None

@@ -85,9 +85,10 @@ def prepare_burst(stack: Stack, count: int) -> None:
     queued (as a scheduler pass would; the scheduler process would plan them for tomorrow again)."""
     from sqlalchemy import update
 
-    from bot import clock, reminders
-    from bot.models import Reminder
-    from bot.scheduler import Scheduler, redis_lost_its_data
+    from bot.core import clock
+    from bot.domain.communities import reminders
+    from bot.jobs.scheduler import Scheduler, redis_lost_its_data
+    from bot.storage.models import Reminder
 
     add_members(stack.runtime, count)
     Scheduler(stack.runtime)._plan_if_due(clock.now())
@@ -100,7 +101,7 @@ def prepare_burst(stack: Stack, count: int) -> None:
 def reminder_statuses(stack: Stack) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from bot.models import OutboundMessage
+    from bot.storage.models import OutboundMessage
 
     with stack.runtime.db.session() as session:
         return dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
@@ -109,7 +110,7 @@ def reminder_statuses(stack: Stack) -> dict[str, int]:
 def unfinished(stack: Stack) -> list[dict]:
     from sqlalchemy import select
 
-    from bot.models import OutboundMessage
+    from bot.storage.models import OutboundMessage
 
     with stack.runtime.db.session() as session:
         rows = session.scalars(select(OutboundMessage).where(OutboundMessage.status.in_(("pending", "submitting"))).limit(5))
@@ -173,7 +174,7 @@ def settled(stack: Stack) -> bool:
 def outcome(name: str, stack: Stack, expected: int, started: float, fault_at: float, in_flight_allowed: int) -> dict:
     from sqlalchemy import select
 
-    from bot.models import OutboundMessage
+    from bot.storage.models import OutboundMessage
 
     recipients = stack.standin("/recipients")
     arrivals = [moment for moment in stack.standin("/arrivals")["arrivals"] if moment >= fault_at]
@@ -238,7 +239,7 @@ def web_restart_scenario(count: int) -> dict:
     from sqlalchemy import func, select
     from twilio.request_validator import RequestValidator
 
-    from bot.models import InboundMessage
+    from bot.storage.models import InboundMessage
 
     with scenario("web-restart", common.PROJECT / "flows") as stack:
         redis, stats = stack.redis, stack.stats

@@ -14,9 +14,9 @@ def warm_up(barrier: str, workers: int) -> None:
     import time
 
     from bot.channels.twilio_sms import TwilioSmsSender  # noqa: F401  (the Twilio SDK import is the slow one)
-    from bot.reminders import send_batch
+    from bot.jobs.reminders import send_batch
+    from bot.jobs.sending import send_many
     from bot.runtime import get_runtime
-    from bot.sending import send_many
 
     runtime = get_runtime()
     runtime.flows.current()

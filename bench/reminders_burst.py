@@ -54,7 +54,7 @@ def write_community(flows_dir: Path) -> None:
     """The burst community, with its one event tomorrow (local date), into ``flows_dir``."""
     from zoneinfo import ZoneInfo
 
-    from bot import clock
+    from bot.core import clock
 
     tomorrow = clock.now().astimezone(ZoneInfo("Europe/Copenhagen")).date() + timedelta(days=1)
     (flows_dir / "burst.yaml").write_text(COMMUNITY.format(day=tomorrow.isoformat()))
@@ -64,7 +64,7 @@ def add_members(runtime, count: int) -> None:
     """Contacts, their phone numbers and memberships, in a few bulk statements."""
     from sqlalchemy import insert, select
 
-    from bot.models import Contact, ContactURN, Member
+    from bot.storage.models import Contact, ContactURN, Member
 
     now = datetime.now(UTC)
     with runtime.db.session() as session:
@@ -82,7 +82,7 @@ def add_members(runtime, count: int) -> None:
 def counts(runtime) -> tuple[int, int]:
     from sqlalchemy import func, select
 
-    from bot.models import OutboundMessage, Reminder
+    from bot.storage.models import OutboundMessage, Reminder
 
     with runtime.db.session() as session:
         sent = session.scalar(select(func.count()).select_from(Reminder).where(Reminder.status == "sent"))
@@ -128,10 +128,10 @@ def run(
 ) -> dict:
     from sqlalchemy import func, select, update
 
-    from bot import clock
-    from bot.models import OutboundMessage, Reminder
+    from bot.core import clock
+    from bot.jobs.scheduler import Scheduler
     from bot.runtime import Runtime, set_runtime
-    from bot.scheduler import Scheduler
+    from bot.storage.models import OutboundMessage, Reminder
 
     rate_note = f", SEND_RATE={send_rate:g}" if send_rate else ""
     print(
@@ -215,7 +215,7 @@ def run(
     )
     print(line)
     if send_rate:
-        from bot.rate_limit import default_burst
+        from bot.jobs.rate_limit import default_burst
 
         print(f"per-sender rate: at most {peak} messages in any one second (SEND_RATE={send_rate:g}, burst {default_burst(send_rate):g})")
         if peak > send_rate + default_burst(send_rate):

@@ -134,8 +134,8 @@ def time_passes(scheduler, runtime, passes: int, due: int = 0) -> tuple[float, f
     """Median and p95 (ms) of ``passes`` passes with ``due`` reminders due at each; and what one queued."""
     from sqlalchemy import select, update
 
-    from bot import clock
-    from bot.models import Reminder
+    from bot.core import clock
+    from bot.storage.models import Reminder
 
     ids: list[int] = []
     if due:
@@ -164,9 +164,9 @@ def time_passes(scheduler, runtime, passes: int, due: int = 0) -> tuple[float, f
 def run(reminders: int = 1_000_000, passes: int = 200, history: bool = False, keep: bool = False, limit_ms: float = 50.0) -> dict:
     from sqlalchemy import func, select
 
-    from bot.models import Reminder
+    from bot.jobs.scheduler import Scheduler
     from bot.runtime import Runtime, set_runtime
-    from bot.scheduler import Scheduler
+    from bot.storage.models import Reminder
 
     print(f"scheduler pass: {reminders} stored reminders, {passes} passes per line; {common.load()}", flush=True)
     results = {}

@@ -13,13 +13,13 @@ import click
 from rq import Worker
 from sqlalchemy import func, or_, select
 
-from bot import clock
-from bot.cases.identity import keys_for
-from bot.contacts import contact_for
-from bot.inbound import receive
-from bot.models import OutboundMessage
-from bot.phone import InvalidPhoneNumber, normalise_phone
+from bot.core import clock
+from bot.core.phone import InvalidPhoneNumber, normalise_phone
+from bot.domain.cases.identity import keys_for
+from bot.domain.contacts.contacts import contact_for
+from bot.domain.inbound import receive
 from bot.runtime import Runtime
+from bot.storage.models import OutboundMessage
 
 POLL_SECONDS = 0.3
 SHOWN_STATUSES = ("delivered",)

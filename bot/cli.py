@@ -48,7 +48,7 @@ def web(port: int | None, host: str, workers: int) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty")
 def worker(burst: bool) -> None:
     """Run an RQ worker that processes messages and sends replies."""
-    from bot.worker import run_worker
+    from bot.jobs.worker import run_worker
 
     runtime = command_runtime()
     require_current_schema(runtime)
@@ -59,7 +59,7 @@ def worker(burst: bool) -> None:
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between passes")
 def scheduler(interval: float) -> None:
     """Queue what the database says is due: held messages, retries, timeouts."""
-    from bot.scheduler import run_forever
+    from bot.jobs.scheduler import run_forever
 
     runtime = command_runtime()
     require_current_schema(runtime)
@@ -85,7 +85,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema."""
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     runtime = command_runtime()
     upgrade(runtime.settings.sqlalchemy_url)
@@ -166,7 +166,7 @@ def cases_keys() -> None:
 
     Give CASE_HASH_KEY and CASE_PUBLIC_KEY to every process; CASE_PRIVATE_KEY to the workers only.
     """
-    from bot.cases.identity import new_key_set
+    from bot.domain.cases.identity import new_key_set
 
     for name, value in new_key_set().items():
         click.echo(f"{name}={value}")
@@ -175,8 +175,8 @@ def cases_keys() -> None:
 @cases.command("purge")
 def cases_purge() -> None:
     """Delete anonymous cases older than CASE_RETENTION_DAYS now (the scheduler does it every 10 minutes)."""
-    from bot import clock
-    from bot.cases.upkeep import purge
+    from bot.core import clock
+    from bot.domain.cases.upkeep import purge
 
     runtime = command_runtime()
     require_current_schema(runtime)

@@ -24,7 +24,7 @@ def command_runtime() -> Runtime:
 
 
 def require_current_schema(runtime: Runtime) -> None:
-    from bot.migrate import is_current
+    from bot.storage.migrate import is_current
 
     if not is_current(runtime.settings.sqlalchemy_url):
         raise click.ClickException("the database is not up to date: run `ungebot db upgrade`")

@@ -182,7 +182,7 @@ class Settings(BaseSettings):
     def _check_from_number(cls, value: str) -> str:
         if not value:
             return value
-        from bot.phone import InvalidPhoneNumber, normalise_phone
+        from bot.core.phone import InvalidPhoneNumber, normalise_phone
 
         try:
             return normalise_phone(value)

@@ -8,9 +8,9 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import case, func, select
 
-from bot import clock
-from bot.models import Case, InboundMessage, OutboundMessage
+from bot.core import clock
 from bot.runtime import Runtime
+from bot.storage.models import Case, InboundMessage, OutboundMessage
 
 WEBHOOK_REQUESTS = Counter("ungebot_webhook_requests", "Webhook requests by channel and outcome", ["channel", "outcome"])
 

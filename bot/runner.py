@@ -21,8 +21,8 @@ from redis.exceptions import RedisError
 
 from bot import logs
 from bot.config import INSTANCE_DIR
-from bot.migrate import upgrade
 from bot.runtime import Runtime
+from bot.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}

@@ -12,8 +12,8 @@ from redis import Redis
 from rq import Queue
 
 from bot.config import Settings, load_settings
-from bot.db import Database
 from bot.flows.registry import FlowRegistry
+from bot.storage.db import Database
 
 # Direct replies first, then the processing of what young people wrote, then bulk sends.
 QUEUE_KINDS = ("replies", "inbound", "bulk")

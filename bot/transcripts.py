@@ -48,19 +48,20 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, or_, select
 
-from bot import clock, yamlfile
-from bot.cases import inbox
-from bot.cases.identity import keys_for
 from bot.config import load_settings
-from bot.contacts import contact_for
+from bot.core import clock
+from bot.core.phone import normalise_phone
+from bot.domain.cases import inbox
+from bot.domain.cases.identity import keys_for
+from bot.domain.contacts.contacts import contact_for
+from bot.domain.inbound import receive
+from bot.domain.outbox import enqueue_sends
 from bot.engine.durations import parse_duration
+from bot.flows import yamlfile
 from bot.flows.loader import yaml_error_position
-from bot.inbound import receive
-from bot.models import Case, Contact, Member, OutboundMessage, StaffNotification
-from bot.outbox import enqueue_sends
-from bot.phone import normalise_phone
+from bot.jobs.worker import run_until_idle
 from bot.runtime import Runtime, current_runtime, set_runtime
-from bot.worker import run_until_idle
+from bot.storage.models import Case, Contact, Member, OutboundMessage, StaffNotification
 
 LINE_KINDS = ("user", "bot", "staff", "alert", "counsellor", "wait", "saved", "taken")
 
@@ -227,7 +228,8 @@ class TranscriptRun:
     def _others_take(self, line: Line) -> bool:
         """Stand-ins (who get no messages) book every free seat of the time, in each of the
         young person's communities with bookable times."""
-        from bot import bookings, members
+        from bot.domain.bookings import bookings
+        from bot.domain.communities import members
 
         moment = line.value if line.value.tzinfo else line.value.replace(tzinfo=self.runtime.settings.zone)
         now = clock.now()
@@ -351,7 +353,7 @@ def transcript_phone(index: int) -> str:
 
 def run_folder(folder: Path, flows_dir: Path, echo: Callable[[str], None] = print) -> bool:
     """Run every transcript in ``folder`` against ``flows_dir``, in a throwaway database."""
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     files = sorted(Path(folder).glob("*.yaml"))
     passed = failed = 0

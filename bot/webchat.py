@@ -27,11 +27,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from bot.cases.identity import keys_for
 from bot.channels import CHANNEL_SCHEMES
-from bot.inbound import Received, receive
-from bot.models import Case, CaseMessage, ContactURN, InboundMessage, OutboundMessage
+from bot.domain.cases.identity import keys_for
+from bot.domain.inbound import Received, receive
 from bot.runtime import Runtime
+from bot.storage.models import Case, CaseMessage, ContactURN, InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ MAX_TEXT_CHARS = 1000
 MAX_REQUEST_BYTES = 16 * 1024  # 1000 characters even as JSON escapes (12 bytes an emoji), and the id
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 CLIENT_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
-# The word that opens an anonymous case, per language of the page (bot.cases.counselling.OPEN_WORDS).
+# The word that opens an anonymous case, per language of the page (bot.flows.counselling.OPEN_WORDS).
 ASK_ANONYMOUSLY = {"da": "RÅD", "en": "ADVICE"}
 PAGE = 100
 # Messages become visible out of order by as much as a commit takes and the clocks of the web

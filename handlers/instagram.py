@@ -16,9 +16,9 @@ import re
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import select
 
-from bot.inbound import receive, storable
+from bot.domain.inbound import receive, storable
 from bot.metrics import WEBHOOK_REQUESTS
-from bot.models import InboundMessage
+from bot.storage.models import InboundMessage
 
 blueprint = Blueprint("instagram", __name__, url_prefix="/webhooks/instagram")
 log = logging.getLogger(__name__)

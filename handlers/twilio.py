@@ -12,10 +12,11 @@ from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import clock, delivery
-from bot.inbound import receive
+from bot.core import clock
+from bot.core.phone import InvalidPhoneNumber, normalise_phone
+from bot.domain import delivery
+from bot.domain.inbound import receive
 from bot.metrics import WEBHOOK_REQUESTS
-from bot.phone import InvalidPhoneNumber, normalise_phone
 
 blueprint = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger(__name__)

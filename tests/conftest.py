@@ -15,12 +15,13 @@ import pytest
 from redis import Redis
 from sqlalchemy import create_engine, text
 
-from bot import clock, logs
+from bot import logs
 from bot.config import load_settings
-from bot.db import dispose_all
-from bot.migrate import upgrade
-from bot.models import Base
+from bot.core import clock
 from bot.runtime import Runtime, set_runtime
+from bot.storage.db import dispose_all
+from bot.storage.migrate import upgrade
+from bot.storage.models import Base
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHIPPED_FLOWS = PROJECT / "flows"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData, select
 
-from bot.models import OutboundMessage
+from bot.jobs.worker import run_until_idle as drain  # noqa: F401  (re-exported for tests)
 from bot.runtime import Runtime
-from bot.worker import run_until_idle as drain  # noqa: F401  (re-exported for tests)
+from bot.storage.models import OutboundMessage
 
 
 def outbox(runtime: Runtime, **filters) -> list[OutboundMessage]:

@@ -23,8 +23,10 @@ from test_api_communities import (  # noqa: F401  (fixtures)
 )
 
 import bot.api.attendance as api
-from bot import attendance, clock, members, reminders
-from bot.models import Attendance, Event, Member
+from bot.core import clock
+from bot.domain.attendance import attendance
+from bot.domain.communities import members, reminders
+from bot.storage.models import Attendance, Event, Member
 
 MO = "+4529500004"
 

@@ -16,14 +16,16 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 import bot.api.routes  # noqa: F401  (importing it registers every route)
-from bot import bookings, clock, reminders
 from bot.api import ROLES
 from bot.api.auth import create_token, grants, revoke_token
 from bot.api.openapi import document
 from bot.api.routing import OPERATIONS
 from bot.cli import cli
-from bot.members import add_member
-from bot.models import ApiToken, Booking, Reminder, StaffNotification
+from bot.core import clock
+from bot.domain.bookings import bookings
+from bot.domain.communities import reminders
+from bot.domain.communities.members import add_member
+from bot.storage.models import ApiToken, Booking, Reminder, StaffNotification
 from bot.web import create_app
 
 from helpers import BOOKABLE_COMMUNITY_FILE, COMMUNITY_FILE

@@ -15,10 +15,11 @@ from test_api_communities import bearer, local
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from bot import clock, inbound
 from bot.api.openapi import document
-from bot.cases.identity import new_key_set
-from bot.models import Case, CaseAudit, CaseMessage
+from bot.core import clock
+from bot.domain import inbound
+from bot.domain.cases.identity import new_key_set
+from bot.storage.models import Case, CaseAudit, CaseMessage
 from bot.web import create_app
 
 from conftest import SHIPPED_FLOWS

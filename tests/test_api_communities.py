@@ -17,9 +17,10 @@ from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAP
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from bot import clock, members
 from bot.api.auth import create_token
 from bot.api.openapi import document
+from bot.core import clock
+from bot.domain.communities import members
 from bot.web import create_app
 
 FIXTURE = Path(__file__).parent / "fixtures" / "communities" / "torsdag.yaml"

@@ -1,5 +1,5 @@
 """The patterns the OpenAPI document states are the rules the server keeps: every phone number a
-pattern allows is one bot.phone takes, and the text and date patterns say what the checks say.
+pattern allows is one bot.core.phone takes, and the text and date patterns say what the checks say.
 test_api_schemathesis.py tries a few values through the API; these try every case there is."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 from bot.api.common import EARLIEST, LATEST, LOCAL_DATE
 from bot.api.fields import PHONE, PHONE_OR_EMPTY, PLAIN_TEXT, WORDS
-from bot.phone import normalise_phone
+from bot.core.phone import normalise_phone
 
 
 def test_every_country_and_length_the_phone_pattern_allows_is_a_number_bot_phone_takes():
@@ -36,7 +36,7 @@ def test_any_number_the_phone_pattern_allows_is_one_bot_phone_takes(number):
 def test_the_phone_pattern_refuses_what_is_not_plainly_a_number():
     for written in ("20 12 34 56", "+45 20 12 34 56", "0045 2012 3456", "20-12-34-56", "+442079460958"):
         assert re.fullmatch(PHONE, written), written
-    # bot.phone would read a number out of some of these; the API asks for the number alone.
+    # bot.core.phone would read a number out of some of these; the API asks for the number alone.
     for written in ("", "nej", "12", "00000000", "Hej 20123456", "20123456 ext 5", "+4520123456\n", " 20123456", "+45 2012345"):
         assert not re.fullmatch(PHONE, written), written
     assert re.fullmatch(PHONE_OR_EMPTY, "")

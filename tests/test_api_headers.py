@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import clock
 from bot.api.auth import create_token
+from bot.core import clock
 from bot.web import create_app
 
 

@@ -10,11 +10,11 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from bot import clock
 from bot.api.auth import create_token
-from bot.csv_import import import_members, read_member_file
-from bot.members import MemberError, add_member, leave, list_members, update_member
-from bot.models import Contact, Event, Member, Reminder
+from bot.core import clock
+from bot.domain.communities.csv_import import import_members, read_member_file
+from bot.domain.communities.members import MemberError, add_member, leave, list_members, update_member
+from bot.storage.models import Contact, Event, Member, Reminder
 from bot.web import create_app
 
 CLUB, GIRLS = "ungdomsklub", "pigegruppe"

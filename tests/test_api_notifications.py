@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import clock
 from bot.api.auth import create_token
-from bot.models import StaffNotification
+from bot.core import clock
+from bot.storage.models import StaffNotification
 from bot.web import create_app
 
 CPH = ZoneInfo("Europe/Copenhagen")

@@ -20,8 +20,8 @@ from test_api_communities import (  # noqa: F401  (fixtures)
     tokens,
 )
 
-from bot import clock
-from bot.models import Reminder
+from bot.core import clock
+from bot.storage.models import Reminder
 from bot.web import create_app
 
 from helpers import drain

@@ -24,12 +24,14 @@ from test_api_cases import THURSDAY_EVENING, case_keys, open_case
 from test_api_communities import local
 
 import bot.api.routes  # noqa: F401  (importing it registers every route)
-from bot import bookings, clock, reminders
 from bot.api import ROLES
 from bot.api.auth import create_token, grants
 from bot.api.routing import OPERATIONS
-from bot.members import add_member
-from bot.models import Booking, Case, Event, Member, Reminder, StaffNotification
+from bot.core import clock
+from bot.domain.bookings import bookings
+from bot.domain.communities import reminders
+from bot.domain.communities.members import add_member
+from bot.storage.models import Booking, Case, Event, Member, Reminder, StaffNotification
 from bot.web import create_app
 
 from conftest import SERVER_DATABASE

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import attendance, clock, members
-from bot.models import Attendance, Event, Member, StaffNotification
+from bot.core import clock
+from bot.domain.attendance import attendance
+from bot.domain.communities import members
+from bot.storage.models import Attendance, Event, Member, StaffNotification
 
 from helpers import drain
 

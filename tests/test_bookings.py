@@ -15,13 +15,16 @@ import pytest
 from sqlalchemy import func, select
 from test_api_communities import check_roles
 
-from bot import bookings, clock, members, processing, reminders
 from bot.api.auth import create_token
-from bot.attendance import silent_misses
-from bot.communities import CommunityFile
+from bot.core import clock
+from bot.domain.attendance.attendance import silent_misses
+from bot.domain.bookings import bookings
+from bot.domain.communities import members, reminders
+from bot.domain.inbound import receive
 from bot.engine.time_choice import named_time, pick
-from bot.inbound import receive
-from bot.models import Attendance, Booking, Event, Member, Reminder
+from bot.flows.communities import CommunityFile
+from bot.jobs import processing
+from bot.storage.models import Attendance, Booking, Event, Member, Reminder
 from bot.web import create_app
 
 from helpers import BOOKABLE_COMMUNITY_FILE, COMMUNITY_FILE, drain, outbox

@@ -10,14 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot import clock, members, reminders
-from bot.cases import conversation, inbox, upkeep
-from bot.cases.counselling import Counselling, describe_opening
-from bot.cases.identity import keys_for, new_key_set
 from bot.config import ConfigError, load_settings
+from bot.core import clock
+from bot.domain.cases import conversation, inbox, upkeep
+from bot.domain.cases.identity import keys_for, new_key_set
+from bot.domain.communities import members, reminders
+from bot.domain.inbound import receive
+from bot.flows.counselling import Counselling, describe_opening
 from bot.flows.loader import load_flows
-from bot.inbound import receive
-from bot.models import Attendance, Case, CaseMessage, CaseReceipt, CaseStat, Contact, ContactURN, InboundMessage, OutboundMessage
+from bot.storage.models import Attendance, Case, CaseMessage, CaseReceipt, CaseStat, Contact, ContactURN, InboundMessage, OutboundMessage
 
 from helpers import drain, outbox
 

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import clock, members
 from bot.api.auth import create_token
+from bot.core import clock
+from bot.domain.communities import members
 from bot.web import create_app
 
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL

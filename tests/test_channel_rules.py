@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import select
 from test_instagram_webhook import COUNSELLING_PROFILE, OPEN_PROFILE, YOUNG_PERSON, entry, event, flows_dir, post, text  # noqa: F401
 
-from bot import clock, reminders, sending
-from bot.cases import inbox
-from bot.channel_rules import HUMAN_WINDOW, WINDOW, messaging_for
-from bot.contacts import reachable_at
-from bot.models import Case, CaseMessage, ChannelAccount, Contact, ContactURN, StaffNotification
-from bot.outbox import add_message, enqueue_sends
+from bot.core import clock
+from bot.domain.cases import inbox
+from bot.domain.communities import reminders
+from bot.domain.contacts.channel_rules import HUMAN_WINDOW, WINDOW, messaging_for
+from bot.domain.contacts.contacts import reachable_at
+from bot.domain.outbox import add_message, enqueue_sends
+from bot.jobs import sending
+from bot.storage.models import Case, CaseMessage, ChannelAccount, Contact, ContactURN, StaffNotification
 from bot.web import create_app
 
 from conftest import META_OTHER_TOKEN, META_TOKEN

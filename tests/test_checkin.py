@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import clock, members, reminders
-from bot.inbound import receive
-from bot.models import Attendance, Event
+from bot.core import clock
+from bot.domain.communities import members, reminders
+from bot.domain.inbound import receive
+from bot.storage.models import Attendance, Event
 
 from helpers import drain, outbox
 

@@ -16,7 +16,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from bot.models import Conversation, InboundMessage
+from bot.storage.models import Conversation, InboundMessage
 
 from bench.common import stop_processes
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL, SERVER_DATABASE
@@ -114,7 +114,7 @@ def test_the_same_message_at_the_same_instant_on_two_web_processes_is_stored_onc
 
 @pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
 def test_one_contacts_messages_are_handled_in_order_by_two_workers(pg_runtime, twilio):
-    from bot.inbound import receive
+    from bot.domain.inbound import receive
 
     env = environment(pg_runtime)
     workers = [start(["worker"], env) for _ in range(2)]

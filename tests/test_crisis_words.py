@@ -5,7 +5,7 @@ import timeit
 
 import pytest
 
-from bot.textmatch import find_phrase
+from bot.core.textmatch import find_phrase
 
 # A small list in the shape a real one takes: Danish and English, whole words and stems.
 DANGER = [

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from bot.csv_import import CsvFileError, import_members, read_member_file
-from bot.migrate import upgrade
-from bot.models import Member
+from bot.domain.communities.csv_import import CsvFileError, import_members, read_member_file
+from bot.storage.migrate import upgrade
+from bot.storage.models import Member
 
 from helpers import COMMUNITY_FILE
 

@@ -1,12 +1,12 @@
-"""Every action the engine can give has its one handler at the edge (bot/effects)."""
+"""Every action the engine can give has its one handler at the edge (bot/jobs/effects)."""
 from __future__ import annotations
 
 import typing
 
 import pytest
 
-from bot.effects import Effects, carry_out, handled_types, handles
 from bot.engine import actions
+from bot.jobs.effects import Effects, carry_out, handled_types, handles
 
 
 def test_every_action_type_has_a_handler():

@@ -9,7 +9,7 @@ import pytest
 from bot.channels import AmbiguousSendError, PermanentSendError, ReconnectNeeded, TransientSendError, sender_for
 from bot.channels.instagram import InstagramSender
 from bot.config import load_settings
-from bot.sending import Claimed
+from bot.jobs.sending import Claimed
 
 from conftest import META_ACCOUNT, META_APP_SECRET, META_OTHER_ACCOUNT, META_OTHER_TOKEN, META_TOKEN
 from support.graph_standin import appsecret_proof

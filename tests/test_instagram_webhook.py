@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Case, CaseMessage, Contact, ContactURN, InboundMessage
+from bot.storage.models import Case, CaseMessage, Contact, ContactURN, InboundMessage
 from bot.web import create_app
 
 from conftest import META_ACCOUNT, META_APP_SECRET, META_OTHER_ACCOUNT
@@ -223,7 +223,7 @@ def test_everything_written_to_the_counselling_profile_is_an_anonymous_case(clie
 
 
 def _all_rows(runtime):
-    from bot.models import Base
+    from bot.storage.models import Base
 
     with runtime.db.session() as session:
         for table in Base.metadata.sorted_tables:

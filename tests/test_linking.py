@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 from test_instagram_webhook import OPEN_PROFILE, YOUNG_PERSON, entry, event, flows_dir, post, text  # noqa: F401
 
-from bot import clock, members
-from bot.contacts import reachable_at
-from bot.models import Contact, ContactURN, Member
+from bot.core import clock
+from bot.domain.communities import members
+from bot.domain.contacts.contacts import reachable_at
+from bot.storage.models import Contact, ContactURN, Member
 from bot.web import create_app
 
 from helpers import drain

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import clock, members
+from bot.core import clock
+from bot.domain.communities import members
+from bot.domain.inbound import receive
+from bot.domain.mood import planning
 from bot.engine.steps.mood_pause import pause_length
-from bot.inbound import receive
-from bot.models import Contact, Member, MoodPrompt, StaffNotification
-from bot.mood import planning
+from bot.storage.models import Contact, Member, MoodPrompt, StaffNotification
 
 from helpers import drain, outbox
 
@@ -242,9 +243,9 @@ def test_staff_see_the_timeline_chart_and_weeks_but_not_the_words(sunday, twilio
 
 
 def test_a_programme_without_meetings_gets_its_check_in_and_nothing_else(runtime_factory, tmp_path, twilio):
-    from bot import reminders
     from bot.api.auth import create_token
-    from bot.models import Event, Reminder
+    from bot.domain.communities import reminders
+    from bot.storage.models import Event, Reminder
     from bot.web import create_app
 
     for name in ("eftervaern.yaml", "eftervaern-tjek.yaml"):

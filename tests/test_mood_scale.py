@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import textmatch
-from bot.textmatch import MOOD, classify_mood
+from bot.core import textmatch
+from bot.core.textmatch import MOOD, classify_mood
 
 
 @pytest.mark.parametrize(

@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import textmatch
-from bot.cases.counselling import DELETE_WORDS
-from bot.cases.intake import opening_words
-from bot.models import DeliveryReport, InboundMessage
+from bot.core import textmatch
+from bot.domain.cases.intake import opening_words
+from bot.flows.counselling import DELETE_WORDS
+from bot.storage.models import DeliveryReport, InboundMessage
 from bot.web import create_app
 
 from conftest import AUTH_TOKEN, META_ACCOUNT, META_APP_SECRET, PUBLIC_BASE_URL, SERVER_DATABASE, SHIPPED_FLOWS

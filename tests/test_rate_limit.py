@@ -17,13 +17,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from bot import clock, inbound, reminders, sending
 from bot.config import ConfigError, load_settings
-from bot.contacts import contact_for
-from bot.models import OutboundMessage, Reminder
-from bot.outbox import add_message
-from bot.rate_limit import RateLimiter, default_burst, limiter_for
+from bot.core import clock
+from bot.domain import inbound
+from bot.domain.communities import reminders
+from bot.domain.contacts.contacts import contact_for
+from bot.domain.outbox import add_message
+from bot.jobs import sending
+from bot.jobs.rate_limit import RateLimiter, default_burst, limiter_for
 from bot.runtime import BULK
+from bot.storage.models import OutboundMessage, Reminder
 
 from conftest import REDIS_URL
 from helpers import drain, outbox
@@ -91,7 +94,7 @@ SHARER = textwrap.dedent(
     """
     import sys, time
     from redis import Redis
-    from bot.rate_limit import RateLimiter
+    from bot.jobs.rate_limit import RateLimiter
     url, prefix, who, start = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
     bucket = RateLimiter(Redis.from_url(url), 25, prefix=prefix)
     while time.time() < start:
@@ -173,7 +176,7 @@ def test_a_batch_that_would_wait_too_long_hands_its_tail_back(runtime_factory, t
     sent = sending.send_in_order(runtime, ids)
     assert 2 <= sent <= 4, "about half a second's worth at 4/s"
     (job,) = runtime.queue(BULK).jobs
-    assert job.func_name == "bot.sending.send_many" and job.args == (ids[sent:],)
+    assert job.func_name == "bot.jobs.sending.send_many" and job.args == (ids[sent:],)
     waiting = outbox(runtime, status="pending")
     assert [m.id for m in waiting] == ids[sent:]
     assert all(m.enqueued_at >= m.created_at for m in waiting), "marked as held by a job, so the scheduler leaves them"
@@ -196,7 +199,7 @@ def test_a_reply_goes_out_while_a_long_batch_of_reminders_is_still_sending(runti
     fixture = PROJECT / "tests" / "fixtures" / "communities" / "torsdag.yaml"
     (tmp_path / "torsdag.yaml").write_text(fixture.read_text())
     runtime = runtime_factory(flows_dir=tmp_path, quiet_hours="off")
-    from bot import members
+    from bot.domain.communities import members
 
     thursday = next_thursday()
     clock.set_now(datetime.combine(thursday, datetime.min.time().replace(hour=9), tzinfo=CPH))

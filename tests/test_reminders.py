@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot import clock, members, reminders
-from bot.models import Event, OutboundMessage, Reminder
-from bot.scheduler import Scheduler
+from bot.core import clock
+from bot.domain.communities import members, reminders
+from bot.jobs.scheduler import Scheduler
+from bot.storage.models import Event, OutboundMessage, Reminder
 
 from helpers import drain
 
@@ -218,7 +219,7 @@ def test_a_scheduler_pass_costs_little_when_nothing_is_due(cafe, twilio):
 
 
 def test_a_member_back_after_months_is_welcomed_back(cafe, twilio):
-    from bot.inbound import receive
+    from bot.domain.inbound import receive
 
     clock.set_now(local(2026, 9, 1, 9, 0))
     add_members(cafe, 2)

@@ -1,4 +1,4 @@
-"""Community schedules (bot/schedule.py): YAML in, events with UTC times out.
+"""Community schedules (bot/core/schedule.py): YAML in, events with UTC times out.
 
 Most cases are data: a YAML schedule as staff write it, a window of local dates, and the events
 expected, written as local wall-clock times ("2026-12-10 17:00-20:00"; "+1" marks an end on
@@ -15,7 +15,7 @@ import yaml
 from dateutil.rrule import rrulestr
 from pydantic import ValidationError
 
-from bot.schedule import ANCHOR, Occurrence, RRuleRule, Schedule, WeeklyRule, error_lines
+from bot.core.schedule import ANCHOR, Occurrence, RRuleRule, Schedule, WeeklyRule, error_lines
 
 ZONE = ZoneInfo("Europe/Copenhagen")
 UTC = dt.UTC

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import update
 from test_sending import queue_message
 
-from bot import reminders
-from bot.models import OutboundMessage
-from bot.scheduler import Scheduler, _renewed
+from bot.domain.communities import reminders
+from bot.jobs.scheduler import Scheduler, _renewed
+from bot.storage.models import OutboundMessage
 
 
 def test_a_task_that_fails_does_not_stop_the_others(runtime, monkeypatch, captured_logs):

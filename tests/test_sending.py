@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import clock, sending
-from bot.contacts import contact_for
-from bot.models import Contact, OutboundMessage
-from bot.outbox import add_message
-from bot.scheduler import Scheduler
+from bot.core import clock
+from bot.domain.contacts.contacts import contact_for
+from bot.domain.outbox import add_message
+from bot.jobs import sending
+from bot.jobs.scheduler import Scheduler
+from bot.storage.models import Contact, OutboundMessage
 
 from conftest import FROM_NUMBER, PUBLIC_BASE_URL
 from helpers import drain
@@ -163,7 +164,7 @@ def test_a_job_lost_while_redis_kept_its_data_is_queued_again_after_a_while(runt
 
 
 def test_after_redis_lost_its_data_what_was_queued_is_queued_again_at_once(runtime, twilio):
-    from bot.inbound import receive
+    from bot.domain.inbound import receive
 
     Scheduler(runtime).run_pass()
     message_id = queue_message(runtime, body="Svar på det du skrev")

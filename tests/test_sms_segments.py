@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sms_segments import find_urls, is_gsm7, non_gsm7_characters, segment_count
+from bot.core.sms_segments import find_urls, is_gsm7, non_gsm7_characters, segment_count
 
 EMOJI = "😀"  # outside the Basic Multilingual Plane: two UTF-16 code units
 

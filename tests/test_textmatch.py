@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.textmatch import YES_NO, classify, edit_distance, fold, is_exactly, match_choice, matches_keyword, tokens
+from bot.core.textmatch import YES_NO, classify, edit_distance, fold, is_exactly, match_choice, matches_keyword, tokens
 
 
 @pytest.mark.parametrize(

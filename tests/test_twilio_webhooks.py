@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Contact, InboundMessage, OutboundMessage
+from bot.storage.models import Contact, InboundMessage, OutboundMessage
 from bot.web import create_app
 
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
@@ -156,7 +156,8 @@ def test_status_only_moves_forward_when_callbacks_arrive_out_of_order(runtime, c
 
 
 def test_a_callback_that_beats_the_worker_is_applied_when_the_sid_is_recorded(runtime, client, twilio):
-    from bot import clock, delivery
+    from bot.core import clock
+    from bot.domain import delivery
 
     message = sent_message(runtime, client, twilio)
     with runtime.db.session() as session:

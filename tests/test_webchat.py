@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot import clock, processing, sending
 from bot.api.auth import create_token
-from bot.cases.identity import keys_for, new_key_set
-from bot.models import Case, Contact, ContactURN, InboundMessage, OutboundMessage
+from bot.core import clock
+from bot.domain.cases.identity import keys_for, new_key_set
+from bot.jobs import processing, sending
+from bot.storage.models import Case, Contact, ContactURN, InboundMessage, OutboundMessage
 from bot.web import create_app
 
 from conftest import PUBLIC_BASE_URL

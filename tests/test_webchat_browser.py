@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from test_concurrency import environment, start, stop
 
-from bot import clock
 from bot.api.auth import create_token
-from bot.cases.identity import new_key_set
+from bot.core import clock
+from bot.domain.cases.identity import new_key_set
 from bot.web import create_app
 
 from conftest import SERVER_DATABASE

@@ -15,7 +15,8 @@ import pytest
 from rq import Queue
 from test_concurrency import environment
 
-from bot.worker import UngebotWorker
+from bot.jobs.worker import RENAMED_JOBS, UngebotWorker
+from bot.runtime import INBOUND
 
 from bench.common import PrivateRedis
 from conftest import SERVER_DATABASE
@@ -58,6 +59,13 @@ def test_a_burst_worker_ends_as_soon_as_the_queues_are_empty(runtime):
     started = time.monotonic()
     UngebotWorker(runtime.queues, connection=runtime.redis).work(burst=True, logging_level="WARNING")
     assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("old_name", sorted(RENAMED_JOBS))
+def test_a_job_queued_by_the_release_before_the_layers_still_runs(runtime, old_name):
+    job = runtime.queue(INBOUND).enqueue(old_name, [] if "many" in old_name or "batch" in old_name else 999_999)
+    UngebotWorker(runtime.queues, connection=runtime.redis).work(burst=True, logging_level="WARNING")
+    assert job.get_status(refresh=True) == "finished", job.latest_result().exc_string
 
 
 def test_a_worker_outlives_a_redis_restart_and_works_on(runtime, private_redis, tmp_path):

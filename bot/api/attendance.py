@@ -1,7 +1,7 @@
 """Attendance for staff: who said they would come, who came, and who has quietly stayed away.
 
 A young person's reply ("ja", "nej", "kommer senere") is recorded by the reply flow; whether
-they came is set by staff here (``bot.attendance.set_presence``, with the token's name as who
+they came is set by staff here (``bot.domain.attendance.attendance.set_presence``, with the token's name as who
 set it). Staying away is never punished: ``silent_misses_in_a_row`` and ``dormant`` are there so
 someone can reach out.
 """
@@ -17,17 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from bot import clock
 from bot.api.common import FROM, MAX_ID, TO, community_or_404, date_window, get_or_404, local, runtime, today
 from bot.api.communities import EventOut
 from bot.api.errors import ApiError
 from bot.api.routing import caller, route
-from bot.attendance import set_presence, silent_misses
-from bot.bookings import booked_member_ids, events_of
-from bot.csv_import import excel_csv
-from bot.members import known_communities
-from bot.models import Attendance, Event, Member
-from bot.reminders import DORMANT_AFTER
+from bot.core import clock
+from bot.domain.attendance.attendance import set_presence, silent_misses
+from bot.domain.bookings.bookings import booked_member_ids, events_of
+from bot.domain.communities.csv_import import excel_csv
+from bot.domain.communities.members import known_communities
+from bot.domain.communities.reminders import DORMANT_AFTER
+from bot.storage.models import Attendance, Event, Member
 
 log = logging.getLogger(__name__)
 

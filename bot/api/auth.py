@@ -16,10 +16,10 @@ from flask import request
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import clock
 from bot.api import ROLES
 from bot.api.errors import ApiError
-from bot.models import ApiToken
+from bot.core import clock
+from bot.storage.models import ApiToken
 
 TOKEN_PREFIX = "ungb_"
 NAME_MAX = 100

@@ -1,7 +1,7 @@
 """Bookable times for staff: what is free, who has booked, and booking on a young person's behalf.
 
 Young people book by text (BOOK, AFLYS, FLYT); staff use these routes for those who find that
-hard, or to free a time. Both go through ``bot.bookings``, so the database decides who gets the
+hard, or to free a time. Both go through ``bot.domain.bookings.bookings``, so the database decides who gets the
 last seat, whichever way the bookings come in.
 """
 from __future__ import annotations
@@ -12,15 +12,16 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from bot import bookings, clock
 from bot.api.common import DATE, MAX_ID, get_or_404, local, query_date, runtime, today
 from bot.api.errors import ApiError
 from bot.api.fields import DateTime, Integer
 from bot.api.routing import caller, route
-from bot.communities import Community
-from bot.members import known_communities
-from bot.models import Booking, Event, Member
-from bot.outbox import enqueue_sends
+from bot.core import clock
+from bot.domain.bookings import bookings
+from bot.domain.communities.members import known_communities
+from bot.domain.outbox import enqueue_sends
+from bot.flows.communities import Community
+from bot.storage.models import Booking, Event, Member
 
 log = logging.getLogger(__name__)
 

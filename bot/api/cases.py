@@ -21,15 +21,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from bot import clock
 from bot.api.common import EARLIEST, FROM, MAX_WINDOW_DAYS, TO, date_parameter, local, query_date, runtime, today
 from bot.api.errors import ApiError
 from bot.api.fields import words
 from bot.api.routing import caller, route
-from bot.cases import inbox
-from bot.cases.counselling import Counselling
-from bot.models import Case, CaseMessage
-from bot.outbox import enqueue_sends
+from bot.core import clock
+from bot.domain.cases import inbox
+from bot.domain.outbox import enqueue_sends
+from bot.flows.counselling import Counselling
+from bot.storage.models import Case, CaseMessage
 
 log = logging.getLogger(__name__)
 

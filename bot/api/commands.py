@@ -24,8 +24,8 @@ def tokens() -> None:
 )
 def tokens_create(name: str, role: str) -> None:
     """Make a token called NAME and print it. It is shown only this once."""
-    from bot import clock
     from bot.api.auth import TokenError, create_token
+    from bot.core import clock
 
     runtime = ready_runtime()
     try:
@@ -63,8 +63,8 @@ def tokens_list() -> None:
 @click.argument("name")
 def tokens_revoke(name: str) -> None:
     """Stop the token called NAME from working, at once and for good."""
-    from bot import clock
     from bot.api.auth import TokenError, revoke_token
+    from bot.core import clock
 
     runtime = ready_runtime()
     try:
@@ -94,9 +94,9 @@ def members_import(file: str, community: str) -> None:
     Staff must have each young person's consent before importing them: they become active
     members at once. Bad rows are reported as FILE:LINE: message and skipped; exit 1 if any were.
     """
-    from bot import clock
-    from bot.csv_import import CsvFileError, import_members, read_member_file
-    from bot.members import known_communities
+    from bot.core import clock
+    from bot.domain.communities.csv_import import CsvFileError, import_members, read_member_file
+    from bot.domain.communities.members import known_communities
 
     runtime = ready_runtime()
     communities = known_communities(runtime)

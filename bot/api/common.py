@@ -10,11 +10,12 @@ from flask import current_app, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import clock, reminders
 from bot.api.errors import ApiError
 from bot.api.routing import QueryParameter
-from bot.communities import Community
-from bot.members import known_communities
+from bot.core import clock
+from bot.domain.communities import reminders
+from bot.domain.communities.members import known_communities
+from bot.flows.communities import Community
 
 log = logging.getLogger(__name__)
 

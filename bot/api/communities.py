@@ -1,7 +1,7 @@
 """Communities for staff: who meets when and where, and their events.
 
 Communities live in YAML next to the flows; events are rows that the planner
-(``bot.reminders.plan``) makes for today and the next few days. Further ahead, the events are
+(``bot.domain.communities.reminders.plan``) makes for today and the next few days. Further ahead, the events are
 computed from the schedule without storing them, and say so (``planned: false``).
 """
 from __future__ import annotations
@@ -15,12 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import clock, reminders
 from bot.api.common import FROM, TO, community_or_404, date_window, local, plan_now, runtime, today
 from bot.api.routing import route
-from bot.communities import Community
-from bot.members import known_communities
-from bot.models import Event, Member
+from bot.core import clock
+from bot.domain.communities import reminders
+from bot.domain.communities.members import known_communities
+from bot.flows.communities import Community
+from bot.storage.models import Event, Member
 
 log = logging.getLogger(__name__)
 

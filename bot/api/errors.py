@@ -9,7 +9,7 @@ from flask import jsonify
 from pydantic import BaseModel, ValidationError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from bot.members import MemberError
+from bot.domain.communities.members import MemberError
 
 FRIENDLIER_MESSAGES = {
     "extra_forbidden": "unknown field",

@@ -18,7 +18,7 @@ from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-from bot.phone import DEFAULT_REGION
+from bot.core.phone import DEFAULT_REGION
 
 PHONE_INPUT_MAX = 30
 
@@ -85,7 +85,7 @@ def _either(alternatives: Iterable[str]) -> str:
 
 
 def _phone_number() -> str:
-    """The numbers ``bot.phone.normalise_phone`` takes, written plainly: a Danish number as people
+    """The numbers ``bot.core.phone.normalise_phone`` takes, written plainly: a Danish number as people
     write it ("20 12 34 56"), or any country's after + or 00 with as many digits as are possible
     there (from phonenumbers' own metadata). Digits may be spaced out with spaces or hyphens;
     letters, extensions and other decoration, which phonenumbers would pass over, are refused."""
@@ -125,7 +125,7 @@ PhoneOrEmpty = Annotated[
 
 # Email addresses -------------------------------------------------------------------------------
 
-# bot.members' rule (one @, a dot in the domain), with no whitespace or control characters.
+# bot.domain.communities.members' rule (one @, a dot in the domain), with no whitespace or control characters.
 EMAIL_CHAR = r"[^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
 EMAIL_TOP_LEVEL_CHAR = r"[^@.\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
 EMAIL_OR_EMPTY = rf"^(?:{EMAIL_CHAR}+@{EMAIL_CHAR}+\.{EMAIL_TOP_LEVEL_CHAR}+)?$"

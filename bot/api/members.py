@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 from flask import Response, current_app
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from bot import clock
 from bot.api.common import get_or_404
 from bot.api.errors import ApiError
 from bot.api.fields import Phone, PhoneOrEmpty, email, plain_text
 from bot.api.routing import caller, route
-from bot.csv_import import members_csv
-from bot.members import (
+from bot.core import clock
+from bot.domain.communities.csv_import import members_csv
+from bot.domain.communities.members import (
     EMAIL_MAX,
     LAST_ACTIVITY_MAX,
     NAME_MAX,
@@ -35,7 +35,7 @@ from bot.members import (
     phone_of,
     update_member,
 )
-from bot.models import Member
+from bot.storage.models import Member
 
 log = logging.getLogger(__name__)
 CLOCK_TIME = r"^([01]?[0-9]|2[0-3])[:.][0-5][0-9]$"

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.api.common import FROM, TO, date_window, flag_parameter, get_or_404, query_flag, runtime, today
 from bot.api.errors import ApiError
 from bot.api.routing import caller, route
-from bot.models import Member, MoodPrompt
+from bot.storage.models import Member, MoodPrompt
 
 log = logging.getLogger(__name__)
 

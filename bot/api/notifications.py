@@ -8,10 +8,10 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from bot import clock
 from bot.api.common import flag_parameter, get_or_404, local, query_flag, runtime
 from bot.api.routing import route
-from bot.models import StaffNotification
+from bot.core import clock
+from bot.storage.models import StaffNotification
 
 PAGE = 100
 

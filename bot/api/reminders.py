@@ -1,6 +1,6 @@
 """The youth workers' morning screen: today's reminders, a personal line for someone, or a skip.
 
-``preview`` is rendered by ``bot.reminders.render_reminder``, the function that renders the
+``preview`` is rendered by ``bot.domain.communities.reminders.render_reminder``, the function that renders the
 message when it is sent, so what staff read is what the young person gets. A personal line is
 staff's own words: it is appended as written, never read as a template.
 
@@ -17,15 +17,16 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
-from bot import clock, reminders
 from bot.api.common import DATE, community_or_404, get_or_404, local, plan_now, query_date, runtime, today
 from bot.api.communities import EventOut
 from bot.api.errors import ApiError
 from bot.api.fields import plain_text
 from bot.api.routing import caller, route
-from bot.communities import Community
-from bot.members import known_communities
-from bot.models import Event, Member, OutboundMessage, Reminder
+from bot.core import clock
+from bot.domain.communities import reminders
+from bot.domain.communities.members import known_communities
+from bot.flows.communities import Community
+from bot.storage.models import Event, Member, OutboundMessage, Reminder
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from bot.api import ROLES
 from bot.api.auth import Caller, authenticate
 from bot.api.errors import ApiError, error_response, member_error_response
-from bot.members import MemberError
+from bot.domain.communities.members import MemberError
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 blueprint.register_error_handler(ApiError, error_response)

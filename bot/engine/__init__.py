@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot import textmatch
+from bot.core import textmatch
 from bot.engine import actions
 from bot.engine.actions import BookingFacts, ContactView, Event, IncomingText, LinkFacts, Outcome, State, TimedOut
 from bot.engine.context import Context

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import textmatch
+from bot.core import textmatch
 
 _WEEKDAYS = {
     **dict.fromkeys(("mandag", "monday"), 0),

@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot import textmatch
+from bot.core import textmatch
 from bot.flows.model import Flow
 
 if TYPE_CHECKING:
-    from bot.cases.counselling import Counselling
+    from bot.flows.counselling import Counselling
 
 
 @dataclass(frozen=True)

@@ -13,19 +13,20 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bot import sms_segments, textmatch, yamlfile
-from bot.bookable import BOOKING_WORDS, booking_flows
-from bot.cases.counselling import CASE_TEXT_VARIABLES, DELETE_WORDS, OPEN_WORDS, AlertTexts, CaseTexts, Counselling, CounsellingFile
-from bot.communities import CHECKIN_VARIABLES, REMINDER_VARIABLES, Community, CommunityFile, join_flow, reply_flow, reply_flow_name
+from bot.core import sms_segments, textmatch
 from bot.engine.localized import text_variants
 from bot.engine.steps.base import STEP_TYPES
 from bot.engine.templates import BUILT_IN_VARIABLES, TemplateSyntaxError, variables_used
 from bot.engine.texts import ALWAYS_ON_WORDS
+from bot.flows import yamlfile
+from bot.flows.bookable import BOOKING_WORDS, booking_flows
+from bot.flows.communities import CHECKIN_VARIABLES, REMINDER_VARIABLES, Community, CommunityFile, join_flow, reply_flow, reply_flow_name
+from bot.flows.counselling import CASE_TEXT_VARIABLES, DELETE_WORDS, OPEN_WORDS, AlertTexts, CaseTexts, Counselling, CounsellingFile
 from bot.flows.flowset import FlowSet
 from bot.flows.model import Flow
+from bot.flows.mood_flows import mood_checkins_flows, mood_reply_flow, mood_reply_flow_name
+from bot.flows.mood_settings import MOOD_VARIABLES, MoodCheckin, MoodFile
 from bot.flows.number_flow import NUMBER_WORDS, number_flow
-from bot.mood.flows import mood_checkins_flows, mood_reply_flow, mood_reply_flow_name
-from bot.mood.settings import MOOD_VARIABLES, MoodCheckin, MoodFile
 
 MAX_SEGMENTS = 2
 YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")

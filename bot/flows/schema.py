@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
-from bot.cases.counselling import CounsellingFile
-from bot.communities import CommunityFile
+from bot.flows.communities import CommunityFile
+from bot.flows.counselling import CounsellingFile
 from bot.flows.model import Flow
-from bot.mood.settings import MoodFile
+from bot.flows.mood_settings import MoodFile
 
 
 def json_schema() -> dict:

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot import textmatch
+from bot.core import textmatch
 from bot.engine.choices import render
 from bot.engine.durations import Duration
 from bot.engine.localized import Text, text_in

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from bot import textmatch
+from bot.core import textmatch
 from bot.engine.localized import Text
 from bot.engine.steps.base import StepBase, Transition, Wait, Where, register
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from bot import textmatch
+from bot.core import textmatch
 from bot.engine import actions
 from bot.engine.booking_texts import booking_text, either, when
 from bot.engine.steps.base import End, StepBase, Transition, Wait, register
@@ -30,7 +30,7 @@ MAX_MISSES = 2
 class BookingStep(StepBase):
     """BOOK, AFLYS and FLYT for communities with bookable times (the bot makes these flows itself).
 
-    The step only talks: the edge (``bot.bookings``) looks up free times, books and cancels, and
+    The step only talks: the domain (``bot.domain.bookings.bookings``) looks up free times, books and cancels, and
     answers with ``BookingFacts``. Whether a seat is free is decided by the database when the
     young person picks, never by the list they were shown.
     """

@@ -23,7 +23,7 @@ class LinkPhoneStep(StepBase):
     """NUMMER: a young person on Instagram or the web chat gives a mobile number and proves it is
     theirs with a code sent to it by SMS; from then on the bot can reach them by SMS too.
 
-    The step only talks: the edge (``bot.linking``) checks the number, texts the code, checks
+    The step only talks: the domain (``bot.domain.contacts.linking``) checks the number, texts the code, checks
     the code and links the number, and answers with ``LinkFacts``.
     """
 

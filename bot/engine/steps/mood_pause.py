@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from bot import textmatch
+from bot.core import textmatch
 from bot.engine.steps.base import End, StepBase, Transition, register
 
 if TYPE_CHECKING:

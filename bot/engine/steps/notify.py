@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
+from bot.core.phone import InvalidPhoneNumber, normalise_phone
 from bot.engine.localized import Text
 from bot.engine.steps.base import Continue, StepBase, Transition, Where, register
-from bot.phone import InvalidPhoneNumber, normalise_phone
 
 if TYPE_CHECKING:
     from bot.engine.context import Context

@@ -1,0 +1,160 @@
+"""The edge where an anonymous case begins: a message is routed to a case before any contact is
+looked up, so a case never leaves a readable number or text outside its own tables.
+
+A message goes to a case when it opens one (RÅD, RAAD, ANONYM, ADVICE, more text may follow),
+deletes one (SLET, DELETE), or comes from someone whose open case is listening. Everything else
+is the ordinary flows' business, and nothing about it is stored here.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from redis.exceptions import RedisError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core import clock, textmatch
+from bot.domain.cases.identity import CaseKeys, keys_for
+from bot.domain.outbox import add_message, enqueue_sends
+from bot.engine.texts import ALWAYS_ON_WORDS
+from bot.flows.counselling import DELETE_WORDS, OPEN_WORDS, Counselling
+from bot.runtime import INBOUND, Runtime
+from bot.storage.models import Case, CaseMessage, CaseReceipt, CaseStat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Taken:
+    case_id: int | None
+    duplicate: bool
+
+
+def take(runtime: Runtime, *, channel: str, address: str, body: str, provider_id: str, anonymous: bool = False) -> Taken | None:
+    """Store the message with its case and queue the case, or None when it is not a case's.
+
+    ``anonymous``: the message came to the counselling service's own account (an Instagram
+    profile), where everything is a case's, without RÅD, and nothing ever makes a contact.
+    """
+    service = runtime.flows.current().counselling
+    if service is None:
+        return None
+    if not anonymous and any(textmatch.is_exactly(body, word) for word in ALWAYS_ON_WORDS):
+        return None  # STOP is honoured for the number, also in the middle of a case
+    opening = opening_words(body)
+    deleting = any(textmatch.is_exactly(body, word) for word in DELETE_WORDS)
+    keys = keys_for(runtime.settings)
+    sender = keys.sender_key(channel, address)
+    now = clock.now()
+    to_send: list[tuple[int, str]] = []
+    with runtime.db.session() as session:
+        case = _open_case(session, sender)
+        if not (opening or deleting or anonymous or (case is not None and case.listening)):
+            return None
+        if not _first_receipt(session, keys.receipt_key(channel, provider_id), now):
+            return Taken(case.id if case else None, duplicate=True)
+        if deleting:
+            to_send.append(_delete_all(session, service, keys, sender, channel, address, now))
+            case_id = None
+        else:
+            if case is None:
+                opening = opening or ("da", body)
+                case = _new_case(session, keys, sender, channel, address, opening[0], now, runtime.settings.zone)
+                kind = "open"
+            else:
+                kind = "resume" if opening else "text"
+            case.listening = True
+            case.last_message_at = now
+            session.add(CaseMessage(case_id=case.id, direction="in", kind=kind, body=opening[1] if opening else body, created_at=now))
+            case_id = case.id
+    if to_send:
+        enqueue_sends(runtime, to_send)
+    if case_id is not None:
+        enqueue_case(runtime, case_id)
+    log.info("anonymous case message recorded on %s", channel)
+    return Taken(case_id, duplicate=False)
+
+
+def opening_words(body: str) -> tuple[str, str] | None:
+    """(language, the rest of the message) when it opens a case: "RÅD jeg har et spørgsmål"."""
+    for word, language in OPEN_WORDS.items():
+        if textmatch.matches_keyword(body, word):
+            parts = body.strip().split(maxsplit=1)
+            rest = parts[1] if len(parts) > 1 and textmatch.matches_keyword(parts[0], word) else ""
+            return language, rest.strip()
+    return None
+
+
+def enqueue_case(runtime: Runtime, case_id: int) -> bool:
+    try:
+        runtime.queue(INBOUND).enqueue("bot.jobs.case_processing.process_case", case_id, job_timeout=60)
+        return True
+    except RedisError as exc:
+        log.warning("could not queue anonymous case %s (%s); the scheduler will", case_id, type(exc).__name__)
+        return False
+
+
+def _open_case(session: Session, sender: str) -> Case | None:
+    return session.scalars(select(Case).where(Case.sender_key == sender, Case.status == "open")).first()
+
+
+def _first_receipt(session: Session, receipt: str, now: datetime) -> bool:
+    try:
+        with session.begin_nested():
+            session.add(CaseReceipt(receipt_key=receipt, received_at=now))
+            session.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
+def _new_case(session: Session, keys: CaseKeys, sender: str, channel: str, address: str, language: str, now: datetime, zone) -> Case:
+    stat = CaseStat(opened_on=now.astimezone(zone).date(), urgent=False)
+    session.add(stat)
+    session.flush()
+    for attempt in range(50):
+        digits = 4 if attempt < 20 else 6
+        case = Case(
+            alias=f"Ung-{secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1)}",
+            sender_key=sender,
+            sealed_address=keys.seal(channel, address),
+            channel=channel,
+            language=language,
+            status="open",
+            stage="asking",
+            urgent=False,
+            listening=True,
+            opened_at=now,
+            last_message_at=now,
+            stat_id=stat.id,
+        )
+        try:
+            with session.begin_nested():
+                session.add(case)
+                session.flush()
+            return case
+        except IntegrityError:
+            existing = _open_case(session, sender)
+            if existing is not None:  # the same person's first two messages, at the same instant
+                return existing
+    raise RuntimeError("no free case alias")
+
+
+def _delete_all(session: Session, service: Counselling, keys: CaseKeys, sender: str, channel: str, address: str, now: datetime) -> tuple[int, str]:
+    cases = session.scalars(select(Case).where(Case.sender_key == sender)).all()
+    language = cases[-1].language if cases else "da"
+    if cases:
+        session.execute(delete(Case).where(Case.id.in_([case.id for case in cases])))
+        session.expunge_all()
+    text = service.say("deleted" if cases else "nothing_to_delete", language)
+    message = add_message(
+        session, contact_id=None, channel=channel, to_address=None, sealed_to=keys.seal(channel, address), recipient_key=sender,
+        body=text, kind="reply", send_after=now, now=now,
+    )
+    session.flush()
+    log.info("anonymous case(s) deleted at the young person's request: %d", len(cases))
+    return message.id, message.kind

@@ -1,0 +1,104 @@
+"""Recording what a young person sent: durably, once, before anything else happens."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.core import clock
+from bot.domain.cases import intake
+from bot.domain.contacts.contacts import contact_for
+from bot.runtime import INBOUND, Runtime
+from bot.storage.models import ContactURN, InboundMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Received:
+    message_id: int | None
+    contact_id: int | None  # None: the message belongs to an anonymous case
+    duplicate: bool
+
+
+def receive(
+    runtime: Runtime,
+    *,
+    channel: str,
+    scheme: str,
+    address: str,
+    body: str,
+    provider_id: str,
+    to_address: str | None = None,
+    attachments: list[dict] | None = None,
+    anonymous: bool = False,
+) -> Received:
+    """Store the message (once per provider id) and queue its processing.
+
+    An anonymous case's message is stored with its case instead, and no contact is made for it;
+    with ``anonymous`` (the counselling service's own account) every message is a case's.
+    """
+    body, address, provider_id = storable(body), storable(address), storable(provider_id)
+    to_address, attachments = storable(to_address), storable(attachments)
+    taken = intake.take(runtime, channel=channel, address=address, body=body, provider_id=provider_id, anonymous=anonymous)
+    if taken is not None:
+        return Received(None, None, taken.duplicate)
+    now = clock.now()
+    with runtime.db.session() as session:
+        existing = session.scalars(
+            select(InboundMessage).where(InboundMessage.channel == channel, InboundMessage.provider_id == provider_id)
+        ).first()
+        if existing is not None:
+            return Received(existing.id, existing.contact_id, duplicate=True)
+        contact = contact_for(session, scheme, address, now)
+        message = InboundMessage(
+            contact_id=contact.id,
+            channel=channel,
+            provider_id=provider_id,
+            to_address=to_address,
+            body=body,
+            attachments=attachments or None,
+            received_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(message)
+                session.flush()
+        except IntegrityError:
+            # The same delivery arrived at another web process at the same instant.
+            return Received(None, contact.id, duplicate=True)
+        contact.last_inbound_at = now
+        contact.last_channel = channel
+        session.execute(update(ContactURN).where(ContactURN.scheme == scheme, ContactURN.path == address).values(last_inbound_at=now))
+        received = Received(message.id, contact.id, duplicate=False)
+    enqueue_processing(runtime, received.contact_id)
+    log.info("inbound message %s recorded for contact %s on %s", received.message_id, received.contact_id, channel)
+    return received
+
+
+def storable(value):
+    """``value`` without NUL characters, which PostgreSQL cannot store in text or JSON.
+
+    A phone can send one (a broken keyboard app, a copied string); dropping it changes nothing a
+    person can see, and refusing the message would lose it.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    return value
+
+
+def enqueue_processing(runtime: Runtime, contact_id: int) -> bool:
+    try:
+        runtime.queue(INBOUND).enqueue("bot.jobs.processing.process_contact", contact_id, job_timeout=60)
+        return True
+    except RedisError as exc:
+        # The message is safe in the database; the scheduler's next pass queues it again.
+        log.warning("could not queue processing for contact %s (%s)", contact_id, type(exc).__name__)
+        return False

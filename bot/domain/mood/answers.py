@@ -1,0 +1,116 @@
+"""What an answer to a mood check-in sets off, at the edge (the engine only says what was answered).
+
+A very low answer, N low answers in a row, or words of danger: the member's contact person (if
+the young person agreed to that) or the community's staff get an SMS with the score and a link to
+the member, never the young person's own words; staff see it in their notifications too; and the
+young person is told honestly who will get in touch. Words of danger first get the numbers for
+help now.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.lists import format_list
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.outbox import add_staff_messages
+from bot.engine.localized import text_in
+from bot.engine.templates import contact_variables, render
+from bot.engine.texts import system_text
+from bot.flows.mood_settings import MoodCheckin
+from bot.runtime import Runtime
+from bot.storage.models import Contact, Member, MoodPrompt, StaffNotification
+
+NOTE_MAX = 2000
+
+
+def record_score(runtime: Runtime, session: Session, contact: Contact, prompt_id: int, score: int, said: str, now: datetime) -> tuple[list[str], list]:
+    """(texts for the young person, staff SMS) after an answer of ``score``."""
+    prompt = _prompt(session, contact, prompt_id)
+    if prompt is None:
+        return [], []
+    prompt.score, prompt.answered_at, prompt.status, prompt.updated_at = score, now, "answered", now
+    return _follow_up(runtime, session, contact, prompt, now, danger=_danger(runtime, said))
+
+
+def record_note(runtime: Runtime, session: Session, contact: Contact, prompt_id: int, text: str, now: datetime) -> tuple[list[str], list]:
+    prompt = _prompt(session, contact, prompt_id)
+    if prompt is None:
+        return [], []
+    prompt.note, prompt.updated_at = text.strip()[:NOTE_MAX], now
+    if prompt.answered_at is None:
+        prompt.answered_at, prompt.status = now, "answered"
+    return _follow_up(runtime, session, contact, prompt, now, danger=_danger(runtime, text))
+
+
+def _prompt(session: Session, contact: Contact, prompt_id: int) -> MoodPrompt | None:
+    prompt = session.get(MoodPrompt, prompt_id)
+    return prompt if prompt is not None and prompt.contact_id == contact.id else None
+
+
+def _danger(runtime: Runtime, text: str) -> bool:
+    counselling = runtime.flows.current().counselling
+    return counselling is not None and counselling.danger_in(text) is not None
+
+
+def low_streak(session: Session, prompt: MoodPrompt, low: int) -> int:
+    """How many answers in a row, this one included, were ``low`` or lower."""
+    scores = session.scalars(
+        select(MoodPrompt.score)
+        .where(MoodPrompt.checkin == prompt.checkin, MoodPrompt.contact_id == prompt.contact_id, MoodPrompt.score.is_not(None))
+        .order_by(MoodPrompt.local_date.desc())
+        .limit(50)
+    ).all()
+    streak = 0
+    for score in scores:
+        if score > low:
+            break
+        streak += 1
+    return streak
+
+
+def _follow_up(runtime: Runtime, session: Session, contact: Contact, prompt: MoodPrompt, now: datetime, *, danger: bool) -> tuple[list[str], list]:
+    flows = runtime.flows.current()
+    mood: MoodCheckin | None = flows.moods.get(prompt.checkin)
+    if mood is None or prompt.alerted_at is not None:
+        return ([system_text("danger_help", contact.language)] if danger else []), []
+    rule = mood.alert
+    score = prompt.score
+    low_answers = (score is not None and score <= rule.very_low) or (score is not None and low_streak(session, prompt, rule.low) >= rule.low_in_a_row)
+    if not (danger or low_answers):
+        return [], []
+    prompt.alerted_at = now
+    member = session.get(Member, prompt.member_id) if prompt.member_id else None
+    community = flows.communities.get(member.community) if member else None
+    who, phones = _who_reaches_out(member, community, contact.language)
+    link = f"{runtime.settings.public_base_url}/api/members/{member.id}" if member else ""
+    variables = contact_variables(name=contact.name, language=contact.language, fields=contact.fields or {}, now=now, zone=runtime.settings.zone)
+    staff_note = render(rule.staff_text, {**variables, "language": "da", "community": community.name if community else "", "score": score or "?", "link": link})
+    session.add(StaffNotification(contact_id=contact.id, flow=prompt.checkin, text=staff_note, created_at=now))
+    staff_messages = add_staff_messages(session, phones, staff_note, send_after=now, now=now)
+    texts = [system_text("danger_help", contact.language)] if danger else []
+    shown = community.display_name if community else ""
+    texts.append(render(text_in(rule.tell, contact.language), {**variables, "who": who, "community": shown}))
+    return texts, staff_messages
+
+
+def _who_reaches_out(member: Member | None, community, language: str) -> tuple[str, list[str]]:
+    """The contact person if the young person agreed, else the community's staff with a phone."""
+    if member is not None and member.contact_person_consent_at is not None and member.contact_person_phone:
+        return member.contact_person_name or ("din kontaktperson" if language != "en" else "your contact person"), [member.contact_person_phone]
+    staff = [person for person in (community.staff if community else []) if person.phone]
+    if staff:
+        return format_list([person.name for person in staff], style="or", locale="en" if language == "en" else "da"), [p.phone for p in staff]
+    return ("en voksen" if language != "en" else "an adult"), []
+
+
+def set_pause(contact: Contact, until: datetime | None, now: datetime) -> None:
+    if until is None:
+        contact.checkins_stopped_at, contact.checkins_paused_until = now, None
+    else:
+        contact.checkins_paused_until, contact.checkins_stopped_at = until, None
+
+
+def resume(contact: Contact) -> None:
+    contact.checkins_paused_until = contact.checkins_stopped_at = None

@@ -1,0 +1,452 @@
+"""The RQ jobs that send outbox messages, safe to run twice.
+
+The row is locked and its state checked before anything goes out, and marked ``submitting`` in its
+own committed transaction before the provider is called; a re-run (RQ retry, a worker that died,
+a second copy of the job) finds it no longer ``pending`` and does nothing. What is left open is
+the moment between the provider accepting a message and our recording it: a crash there leaves
+the row ``submitting``; the scheduler marks it ``unknown`` instead of guessing, because sending it
+again could reach the young person twice.
+
+``send_outbound`` sends one message; ``send_many`` sends a list in order (a batch of reminders),
+one message at a time, each with its own "submitting" commit before the call and its own commit
+of the provider's id after it, so a worker killed mid-batch leaves at most the one message in
+flight ``unknown``. A ``send_many`` job hands its tail back to the queue after ``SLICE_SECONDS``
+or as soon as a direct reply is waiting, so bulk sending never holds a reply back for long.
+
+With ``SEND_RATE`` set, every message takes a token from its sender's bucket (``bot.jobs.rate_limit``)
+before it is claimed: bulk and staff messages wait for one, direct replies and opt-out
+confirmations take theirs at once.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from redis.exceptions import RedisError
+from sqlalchemy import and_, bindparam, exists, not_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot import channels
+from bot.channels import AmbiguousSendError, PermanentSendError, ReconnectNeeded, TransientSendError
+from bot.core import clock, quiet_hours
+from bot.domain import delivery
+from bot.domain.cases.identity import CaseKeyMissing, keys_for
+from bot.domain.contacts import channel_rules
+from bot.domain.outbox import enqueue_sends, queue_for
+from bot.jobs import rate_limit
+from bot.runtime import BULK, INBOUND, REPLIES, Runtime, get_runtime
+from bot.storage.models import Case, ChannelAccount, Contact, DeliveryReport, OutboundMessage, UTCDateTime
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+# A bulk job sends for at most this long before it lets queued replies go first.
+SLICE_SECONDS = 2.0
+# How often a bulk job looks whether replies are waiting (a Redis round trip).
+PRIORITY_CHECK_SECONDS = 0.2
+# Kinds that never wait for the per-sender rate (they still count against it).
+UNTHROTTLED_KINDS = frozenset({"reply", "human", "system"})
+
+_messages = OutboundMessage.__table__
+
+
+def backoff(attempt: int) -> timedelta:
+    """10 s, 20 s, 40 s ... at most 15 minutes, with jitter so a burst does not come back as one."""
+    seconds = min(10 * 2 ** (attempt - 1), 900)
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message marked ``submitting`` (committed): what the provider needs, nothing more."""
+
+    id: int
+    channel: str
+    to_address: str | None
+    body: str
+    kind: str
+    contact_id: int | None
+    attempts: int
+    sealed_to: str | None = None
+    choices: list[str] | None = None
+    case_id: int | None = None
+    # Instagram only (Meta's 24-hour rule, decided before sending): RESPONSE, UPDATE or HUMAN_AGENT.
+    messaging: str | None = None
+
+
+def send_outbound(message_id: int) -> str:
+    """The job for one message: sent, skipped, not_due, suppressed, held, retry, failed, unknown or deferred."""
+    runtime = get_runtime()
+    limiter = rate_limit.limiter_for(runtime)
+    if limiter is not None:
+        pending = _pending_kinds(runtime, [message_id])
+        if message_id in pending:
+            kind, channel = pending[message_id]
+            deadline = time.monotonic() + SLICE_SECONDS
+            priority = _PriorityCheck(runtime) if queue_for(kind) == BULK else None
+            if not _wait_for_token(runtime, limiter, kind, channel, deadline, priority):
+                _requeue(runtime, [message_id], single_kind=kind)
+                return "deferred"
+    return _send(runtime, message_id)
+
+
+def send_many(message_ids: list[int]) -> int:
+    """The job for a list of messages, sent in order; returns how many were handed to the provider."""
+    return send_in_order(get_runtime(), list(message_ids))
+
+
+def send_in_order(runtime: Runtime, message_ids: list[int]) -> int:
+    """Send ``message_ids`` one by one; after a time slice, or when replies wait, queue the rest."""
+    if not message_ids:
+        return 0
+    started = time.monotonic()
+    deadline = started + SLICE_SECONDS
+    limiter = rate_limit.limiter_for(runtime)
+    pending = _pending_kinds(runtime, message_ids) if limiter is not None else {}
+    priority = _PriorityCheck(runtime)
+    sent = 0
+    with _Rows(runtime) as rows:  # one connection for the batch, a commit per step
+        for index, message_id in enumerate(message_ids):
+            if index and (time.monotonic() >= deadline or priority.waiting()):
+                _requeue(runtime, message_ids[index:])
+                break
+            if message_id in pending:
+                kind, channel = pending[message_id]
+                if not _wait_for_token(runtime, limiter, kind, channel, deadline, priority):
+                    _requeue(runtime, message_ids[index:])
+                    break
+            sent += _send(runtime, message_id, rows) == "sent"
+    return sent
+
+
+# -- one message --------------------------------------------------------------------------------
+
+
+def _send(runtime: Runtime, message_id: int, rows: _Rows | None = None) -> str:
+    if rows is None:
+        with _Rows(runtime) as rows:
+            return _send(runtime, message_id, rows)
+    now = clock.now()
+    claimed = rows.claim(message_id, now) or _claim_checked(runtime, message_id, now)
+    if isinstance(claimed, str):
+        return claimed
+    if claimed.channel == "instagram":
+        claimed = _within_meta_window(runtime, claimed, now)
+        if isinstance(claimed, str):
+            return claimed
+    # Outside the transaction: the provider call must not hold a row lock, and the 'submitting'
+    # mark must be committed before the message can possibly exist at the provider.
+    try:
+        if claimed.sealed_to is not None:
+            claimed = replace(claimed, to_address=_open_address(runtime, claimed.sealed_to))
+        result = channels.sender_for(claimed.channel, runtime.settings).send(claimed)
+    except TransientSendError as exc:
+        return _record_failure(runtime, message_id, exc, retry=claimed.attempts < MAX_ATTEMPTS, attempt=claimed.attempts)
+    except ReconnectNeeded as exc:
+        with runtime.db.session() as session:
+            channel_rules.needs_reconnect(session, claimed.channel, exc.account, exc.detail, clock.now())
+        return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts)
+    except PermanentSendError as exc:
+        return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts)
+    except AmbiguousSendError as exc:
+        return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts, status="unknown")
+    try:
+        rows.record_sent(message_id, result)
+    except IntegrityError:
+        # The provider gave an id it already gave another message: it accepted something, but
+        # which delivery reports belong to which message cannot be told. Sending again could
+        # reach the young person twice, so it is unknown, with the reason.
+        duplicate = AmbiguousSendError("duplicate_provider_id", "the provider answered with an id it had given another message")
+        return _record_failure(runtime, message_id, duplicate, retry=False, attempt=claimed.attempts, status="unknown")
+    if claimed.channel == "instagram":
+        rows.account_works(claimed.channel, claimed.to_address.partition(":")[0])
+    if claimed.kind == "automatic" and claimed.contact_id is not None:
+        rows.interrupt_case(keys_for(runtime.settings).sender_key(claimed.channel, claimed.to_address))
+    log.info("outbound message %s handed to %s (attempt %d)", message_id, claimed.channel, claimed.attempts)
+    return "sent"
+
+
+def _within_meta_window(runtime: Runtime, claimed: Claimed, now: datetime) -> Claimed | str:
+    """The claimed message with Meta's messaging type, or held back (by SMS instead, or staff told)."""
+    with runtime.db.session() as session:
+        last = channel_rules.last_inbound(session, address=claimed.to_address, case_id=claimed.case_id)
+        messaging = channel_rules.messaging_for(claimed.kind, last, now)
+        if messaging is not None:
+            return replace(claimed, messaging=messaging)
+        instead = channel_rules.hold_back(runtime, session, session.get(OutboundMessage, claimed.id), now)
+        session.flush()
+        queued = [(instead.id, instead.kind)] if instead is not None else []
+    enqueue_sends(runtime, queued)
+    return channel_rules.HELD
+
+
+def _open_address(runtime: Runtime, sealed: str) -> str:
+    try:
+        return keys_for(runtime.settings).open(sealed)[1]
+    except CaseKeyMissing:
+        log.error("an anonymous case's message waits: this worker has no CASE_PRIVATE_KEY")
+        raise TransientSendError("no_case_key", "CASE_PRIVATE_KEY is not set in this worker") from None
+
+
+class _Rows:
+    """One database connection for a run of sends, with the two statements every send needs.
+
+    On PostgreSQL each statement is its own transaction (autocommit): the "submitting" mark is
+    committed when ``claim`` returns, before the provider is called. On SQLite each is wrapped
+    in its own ``BEGIN IMMEDIATE`` transaction, committed the same way.
+    """
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+
+    def __enter__(self) -> _Rows:
+        self.connection = self.runtime.db.engine.connect()
+        if not self.runtime.db.is_sqlite:
+            self.connection = self.connection.execution_options(isolation_level="AUTOCOMMIT")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.connection.close()
+
+    def _run(self, statement, values: dict):
+        if self.runtime.db.is_sqlite:
+            with self.connection.begin():
+                return self.connection.execute(statement, values).all()
+        return self.connection.execute(statement, values).all()
+
+    def claim(self, message_id: int, now: datetime) -> Claimed | None:
+        """The common case in one statement: pending, due, allowed now -> submitting, committed.
+
+        ``UPDATE ... WHERE status = 'pending'`` takes the row lock and re-checks the condition on
+        the row's latest version, so of two jobs for the same row exactly one gets it back.
+        Anything this does not match (not pending, not due, opted out, quiet hours) goes the
+        checked way (``_claim_checked``), which says why.
+        """
+        settings = self.runtime.settings
+        quiet = quiet_hours.next_allowed(now, settings.quiet_window, settings.zone) > now
+        found = self._run(_CLAIM[quiet], {"message_id": message_id, "now": now})
+        return Claimed(*found[0]) if found else None
+
+    def interrupt_case(self, sender_key: str) -> None:
+        """A reminder reached someone whose anonymous case is listening: their answer to it is
+        the reminder's, until they write RÅD again (the case itself stays open)."""
+        self._run(_INTERRUPT_CASE, {"recipient": sender_key})
+
+    def account_works(self, channel: str, account: str) -> None:
+        """A send went through: an account staff reconnected is connected again (one statement,
+        on this connection, that changes nothing while the account is fine)."""
+        self._run(_RECONNECTED, {"on_channel": channel, "account": account, "now": clock.now()})
+
+    def record_sent(self, message_id: int, result) -> None:
+        now = clock.now()
+        values = {"message_id": message_id, "sid": result.provider_id, "provider_status": result.status, "now": now}
+        found = self._run(_RECORD, values)
+        if found and found[0][0]:
+            # Status callbacks that came before we knew the sid: apply them now (forward only).
+            with self.runtime.db.session() as session:
+                message = session.scalars(select(OutboundMessage).where(OutboundMessage.id == message_id).with_for_update()).one()
+                delivery.apply_reports(session, message, now)
+
+
+def _claim_statement(quiet: bool):
+    now = bindparam("now", type_=UTCDateTime())
+    opted_out = exists().where(Contact.id == _messages.c.contact_id, Contact.opted_out_at.is_not(None))
+    conditions = [
+        _messages.c.id == bindparam("message_id"),
+        _messages.c.status == "pending",
+        _messages.c.send_after <= now,
+        or_(_messages.c.kind == "system", _messages.c.contact_id.is_(None), not_(opted_out)),
+    ]
+    if quiet:  # automatic messages wait for the morning: the checked way holds them
+        conditions.append(_messages.c.kind != "automatic")
+    return (
+        update(_messages)
+        .where(and_(*conditions))
+        .values(status="submitting", attempts=_messages.c.attempts + 1, sending_started_at=now, updated_at=now)
+        .returning(
+            _messages.c.id,
+            _messages.c.channel,
+            _messages.c.to_address,
+            _messages.c.body,
+            _messages.c.kind,
+            _messages.c.contact_id,
+            _messages.c.attempts,
+            _messages.c.sealed_to,
+            _messages.c.choices,
+            _messages.c.case_id,
+        )
+    )
+
+
+_INTERRUPT_CASE = (
+    update(Case.__table__)
+    .where(Case.sender_key == bindparam("recipient"), Case.status == "open", Case.listening.is_(True))
+    .values(listening=False)
+    .returning(Case.id)
+)
+_RECONNECTED = (
+    update(ChannelAccount.__table__)
+    .where(
+        ChannelAccount.channel == bindparam("on_channel"),
+        ChannelAccount.account_id == bindparam("account"),
+        ChannelAccount.status != "connected",
+    )
+    .values(status="connected", detail=None, changed_at=bindparam("now", type_=UTCDateTime()))
+    .returning(ChannelAccount.id)
+)
+# Built once: at hundreds of sends a second, building statements is a visible cost.
+_CLAIM = {quiet: _claim_statement(quiet) for quiet in (False, True)}
+_RECORD = (
+    update(_messages)
+    .where(_messages.c.id == bindparam("message_id"))
+    .values(
+        provider_id=bindparam("sid"),
+        status=bindparam("provider_status"),
+        sent_at=bindparam("now", type_=UTCDateTime()),
+        updated_at=bindparam("now", type_=UTCDateTime()),
+    )
+    # Did status callbacks come before we knew the sid? (Same statement: one round trip.)
+    .returning(exists().where(DeliveryReport.provider_id == bindparam("sid")))
+)
+
+
+def _claim_checked(runtime: Runtime, message_id: int, now: datetime) -> Claimed | str:
+    """Lock the row and say why it does not go now (or claim it, if it has become sendable)."""
+    with runtime.db.session() as session:
+        message = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.id == message_id).with_for_update()
+        ).one_or_none()
+        if message is None or message.status != "pending":
+            return "skipped"
+        if message.send_after > now:
+            return "not_due"
+        contact = session.get(Contact, message.contact_id) if message.contact_id else None
+        if contact is not None and contact.opted_out_at is not None and message.kind != "system":
+            message.status, message.updated_at = "suppressed", now
+            return "suppressed"
+        if message.kind == "automatic":
+            opens = quiet_hours.next_allowed(now, runtime.settings.quiet_window, runtime.settings.zone)
+            if opens > now:
+                message.send_after, message.enqueued_at, message.updated_at = opens, None, now
+                return "held"
+        message.status = "submitting"
+        message.attempts += 1
+        message.sending_started_at = message.updated_at = now
+        return Claimed(
+            message.id, message.channel, message.to_address, message.body, message.kind, message.contact_id, message.attempts,
+            message.sealed_to, message.choices, message.case_id,
+        )
+
+
+def _record_failure(runtime, message_id: int, exc, *, retry: bool, attempt: int, status: str = "failed") -> str:
+    now = clock.now()
+    with runtime.db.session() as session:
+        message = session.get(OutboundMessage, message_id)
+        message.error_code, message.error_detail, message.updated_at = exc.code, exc.detail, now
+        if retry:
+            message.status = "pending"
+            message.send_after = now + backoff(attempt)
+            message.enqueued_at = None
+            log.warning("outbound message %s: %s, retrying at %s", message_id, exc.code, message.send_after.isoformat())
+            return "retry"
+        message.status = status
+        if exc.code in delivery.OPTED_OUT_CODES and message.contact_id:
+            contact = session.get(Contact, message.contact_id)
+            contact.opted_out_at = contact.opted_out_at or now
+        log.error("outbound message %s: %s (%s), giving up", message_id, status, exc.code)
+        return status
+
+
+# -- rate and priority ----------------------------------------------------------------------------
+
+
+def _pending_kinds(runtime: Runtime, message_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """id -> (kind, channel) of the rows still pending (the others will not take a token)."""
+    with runtime.db.engine.connect() as connection:
+        rows = connection.execute(
+            select(_messages.c.id, _messages.c.kind, _messages.c.channel).where(
+                _messages.c.id.in_(message_ids), _messages.c.status == "pending"
+            )
+        ).all()
+    return {row.id: (row.kind, row.channel) for row in rows}
+
+
+def _rate_key(runtime: Runtime, channel: str) -> str | None:
+    try:
+        sender = channels.sender_for(channel, runtime.settings)
+    except PermanentSendError:
+        return None  # the send itself will fail and say why
+    return getattr(sender, "rate_key", None)
+
+
+def _wait_for_token(runtime: Runtime, limiter, kind: str, channel: str, deadline: float, priority) -> bool:
+    """Take the sender's token: at once for replies, else wait until ``deadline`` at the latest.
+
+    False (nothing taken) when the token would come later than ``deadline`` or a reply is waiting
+    meanwhile: the caller hands the message back to the queue. A Redis failure does not stop
+    sending: the message goes unthrottled rather than not at all.
+    """
+    sender = _rate_key(runtime, channel)
+    if sender is None:
+        return True
+    try:
+        if kind in UNTHROTTLED_KINDS:
+            limiter.take(sender, force=True)
+            return True
+        while True:
+            taken = limiter.take(sender)
+            if taken.granted:
+                return True
+            now = time.monotonic()
+            if now + taken.wait > deadline:
+                return False
+            time.sleep(min(taken.wait, PRIORITY_CHECK_SECONDS))
+            if priority is not None and priority.waiting():
+                return False
+    except RedisError as exc:
+        log.warning("send rate: Redis unavailable (%s); sending without the limit", type(exc).__name__)
+        return True
+
+
+class _PriorityCheck:
+    """Are replies (or messages to process, which become replies) waiting? Asked at most every 0.2 s."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self._next = time.monotonic() + PRIORITY_CHECK_SECONDS
+
+    def waiting(self) -> bool:
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + PRIORITY_CHECK_SECONDS
+        try:
+            return any(self.runtime.queue(kind).count for kind in (REPLIES, INBOUND))
+        except RedisError:
+            return False
+
+
+def _requeue(runtime: Runtime, message_ids: list[int], *, single_kind: str | None = None) -> None:
+    """Hand unsent messages back: their rows say a job has them now, then the job goes to Redis.
+
+    A batch's tail goes to the front of the bulk queue (it continues as soon as the replies
+    before it are out); one deferred message goes to the back of its own queue. If Redis fails
+    here the rows are still pending, and the scheduler queues them again once their
+    ``enqueued_at`` is old enough, as for any job Redis lost.
+    """
+    now = clock.now()
+    with runtime.db.engine.begin() as connection:
+        connection.execute(
+            update(_messages).where(_messages.c.id.in_(message_ids), _messages.c.status == "pending").values(enqueued_at=now)
+        )
+    try:
+        if single_kind is None:
+            runtime.queue(BULK).enqueue("bot.jobs.sending.send_many", message_ids, job_timeout=600, at_front=True)
+        else:
+            (message_id,) = message_ids
+            runtime.queue(queue_for(single_kind)).enqueue("bot.jobs.sending.send_outbound", message_id, job_timeout=60)
+    except RedisError as exc:
+        log.warning("could not queue %d outbound message(s) again (%s); the scheduler will", len(message_ids), type(exc).__name__)

@@ -1,0 +1,1 @@
+"""The database: the SQLAlchemy models, sessions and engines, and the Alembic migrations."""
