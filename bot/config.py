@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.phone import InvalidPhoneNumber, normalise_phone
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path.cwd() / "instance"
 
@@ -182,8 +184,6 @@ class Settings(BaseSettings):
     def _check_from_number(cls, value: str) -> str:
         if not value:
             return value
-        from bot.core.phone import InvalidPhoneNumber, normalise_phone
-
         try:
             return normalise_phone(value)
         except InvalidPhoneNumber as exc:

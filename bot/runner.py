@@ -20,6 +20,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from bot import logs
+from bot.chat import chat_loop
 from bot.config import INSTANCE_DIR
 from bot.runtime import Runtime
 from bot.storage.migrate import upgrade
@@ -168,8 +169,6 @@ def run_all(runtime: Runtime, port: int, chat: bool, phone: str) -> int:
     exit_code = 0
     try:
         if chat:
-            from bot.chat import chat_loop
-
             supervisor.watch_in_background(stopping)
             exit_code = chat_loop(runtime, phone, wait_for_worker=15)
         else:

@@ -5,11 +5,17 @@ and the CLI all see the same configuration.
 """
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cached_property
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from bot.config import Settings, load_settings
 from bot.flows.registry import FlowRegistry
@@ -18,6 +24,24 @@ from bot.storage.db import Database
 # Direct replies first, then the processing of what young people wrote, then bulk sends.
 QUEUE_KINDS = ("replies", "inbound", "bulk")
 REPLIES, INBOUND, BULK = QUEUE_KINDS
+JOBS_AFTER_COMMIT = "jobs_after_commit"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job by its function's dotted name (``bot.domain.queueing`` names them all)."""
+
+    queue: str
+    name: str
+    args: tuple
+    timeout: int = 60
+    at_front: bool = False
+
+
+# A job, or how to make it once the flush has given its rows their ids.
+Deferred = Job | Callable[[], Job]
 
 
 class Runtime:
@@ -26,6 +50,7 @@ class Runtime:
         self.db = Database(settings.sqlalchemy_url)
         # Transcript runs use a prefix of their own, so they never take production jobs.
         self.queue_prefix = queue_prefix or settings.queue_prefix
+        event.listen(self.db.sessions, "after_commit", self._queue_after_commit)
 
     @cached_property
     def redis(self) -> Redis:
@@ -41,6 +66,24 @@ class Runtime:
     @property
     def queues(self) -> list[Queue]:
         return [self.queue(kind) for kind in QUEUE_KINDS]
+
+    def enqueue(self, jobs: Iterable[Job]) -> bool:
+        """False (and a warning) when Redis would not take them: what they owe is in the
+        database, and the scheduler's next pass queues it again."""
+        jobs = list(jobs)
+        try:
+            for job in jobs:
+                self.queue(job.queue).enqueue(job.name, *job.args, job_timeout=job.timeout, at_front=job.at_front)
+        except RedisError as exc:
+            log.warning("could not queue %d job(s) (%s); the scheduler will", len(jobs), type(exc).__name__)
+            return False
+        return True
+
+    def _queue_after_commit(self, session: Session) -> None:
+        # Never before the commit (a job could run before its rows exist), never after a rollback.
+        waiting: list[Deferred] = session.info.pop(JOBS_AFTER_COMMIT, [])
+        if waiting:
+            self.enqueue(job if isinstance(job, Job) else job() for job in waiting)
 
 
 _lock = threading.Lock()

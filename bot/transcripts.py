@@ -51,16 +51,18 @@ from sqlalchemy import func, or_, select
 from bot.config import load_settings
 from bot.core import clock
 from bot.core.phone import normalise_phone
+from bot.domain.bookings import bookings
 from bot.domain.cases import inbox
 from bot.domain.cases.identity import keys_for
+from bot.domain.communities import members
 from bot.domain.contacts.contacts import contact_for
 from bot.domain.inbound import receive
-from bot.domain.outbox import enqueue_sends
 from bot.engine.durations import parse_duration
 from bot.flows import yamlfile
 from bot.flows.loader import yaml_error_position
 from bot.jobs.worker import run_until_idle
 from bot.runtime import Runtime, current_runtime, set_runtime
+from bot.storage.migrate import upgrade
 from bot.storage.models import Case, Contact, Member, OutboundMessage, StaffNotification
 
 LINE_KINDS = ("user", "bot", "staff", "alert", "counsellor", "wait", "saved", "taken")
@@ -228,9 +230,6 @@ class TranscriptRun:
     def _others_take(self, line: Line) -> bool:
         """Stand-ins (who get no messages) book every free seat of the time, in each of the
         young person's communities with bookable times."""
-        from bot.domain.bookings import bookings
-        from bot.domain.communities import members
-
         moment = line.value if line.value.tzinfo else line.value.replace(tzinfo=self.runtime.settings.zone)
         now = clock.now()
         communities = bookings.bookable_communities(self.runtime)
@@ -258,10 +257,7 @@ class TranscriptRun:
             case = session.scalars(select(Case).where(Case.sender_key == self.recipient_key, Case.status == "open")).first()
             if service is None or case is None:
                 return self._fail(line, "there is no open anonymous case to answer")
-            message = inbox.reply(session, service, case, "rådgiver", line.value, clock.now())
-            session.flush()
-            queued = [(message.id, message.kind)]
-        enqueue_sends(self.runtime, queued)
+            inbox.reply(session, service, case, "rådgiver", line.value, clock.now())
         return True
 
     def _expect_next(self, line: Line, pending: list[str], when_none: str, when_other: str) -> bool:
@@ -353,8 +349,6 @@ def transcript_phone(index: int) -> str:
 
 def run_folder(folder: Path, flows_dir: Path, echo: Callable[[str], None] = print) -> bool:
     """Run every transcript in ``folder`` against ``flows_dir``, in a throwaway database."""
-    from bot.storage.migrate import upgrade
-
     files = sorted(Path(folder).glob("*.yaml"))
     passed = failed = 0
     # Staff SMS have nowhere to go in a test run; their "not configured" errors are not the flow's.

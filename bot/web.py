@@ -10,8 +10,13 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from bot.api.routes import blueprint as api
 from bot.config import INSTANCE_DIR
 from bot.runtime import Runtime, get_runtime
+from handlers.health import blueprint as health
+from handlers.instagram import blueprint as instagram
+from handlers.twilio import blueprint as twilio
+from handlers.webchat import blueprint as webchat
 
 MAX_REQUEST_BYTES = 64 * 1024
 log = logging.getLogger(__name__)
@@ -29,24 +34,15 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.extensions["ungebot"] = runtime
     csrf.init_app(app)
 
-    from handlers.health import blueprint as health
-    from handlers.twilio import blueprint as twilio
-
     app.register_blueprint(health)
     app.register_blueprint(twilio)
     csrf.exempt(twilio)
-    from handlers.webchat import blueprint as webchat
-
     app.register_blueprint(webchat)
     # No cookies, no ambient credentials: only a bearer header, which a foreign page cannot make
     # a browser send; requests from other sites are refused by their Origin besides.
     csrf.exempt(webchat)
-    from handlers.instagram import blueprint as instagram
-
     app.register_blueprint(instagram)
     csrf.exempt(instagram)  # signed by Meta (X-Hub-Signature-256), not by a browser session
-
-    from bot.api.routes import blueprint as api
 
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, not cookies: a browser cannot be tricked into sending one

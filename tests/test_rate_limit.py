@@ -135,6 +135,7 @@ def test_send_rate_is_validated():
 
 
 def queue_messages(runtime, count: int, kind: str) -> list[int]:
+    """Outbox rows the test sends itself, in order, as a reminder batch does (so none is queued)."""
     now = clock.now()
     with runtime.db.session() as session:
         made = []
@@ -142,7 +143,9 @@ def queue_messages(runtime, count: int, kind: str) -> list[int]:
             phone = f"+4529{index:06d}"
             contact = contact_for(session, "tel", phone, now)
             made.append(
-                add_message(session, contact_id=contact.id, channel="sms", to_address=phone, body="Hej", kind=kind, send_after=now, now=now)
+                add_message(
+                    session, contact_id=contact.id, channel="sms", to_address=phone, body="Hej", kind=kind, send_after=now, now=now, queue=False
+                )
             )
         session.flush()
         return [m.id for m in made]

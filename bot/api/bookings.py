@@ -19,7 +19,6 @@ from bot.api.routing import caller, route
 from bot.core import clock
 from bot.domain.bookings import bookings
 from bot.domain.communities.members import known_communities
-from bot.domain.outbox import enqueue_sends
 from bot.flows.communities import Community
 from bot.storage.models import Booking, Event, Member
 
@@ -168,11 +167,9 @@ def book_for_member(slug: str, body: NewBooking):
             if refused.reason == "already":
                 return BookingOut.of(refused.booking, member, rt.settings.zone), 200
             raise ApiError(409, refused.message) from None
-        told = bookings.tell_member(rt, session, community, member, booking, "booked_for_you", now)
+        bookings.tell_member(rt, session, community, member, booking, "booked_for_you", now)
         log.info("api: %s booked %s for member %s", caller().name, booking.id, member.id)
-        made = BookingOut.of(booking, member, rt.settings.zone)
-    _send_soon(rt, told)
-    return made, 201
+        return BookingOut.of(booking, member, rt.settings.zone), 201
 
 
 @route(
@@ -184,7 +181,6 @@ def cancel_booking(booking_id: int):
     as who cancelled it. Cancelling a cancelled booking changes nothing; 409 once the time has started."""
     rt = runtime()
     now = clock.now()
-    told = None
     with rt.db.session() as session:
         booking = get_or_404(session, Booking, booking_id, "booking")
         if booking.status == "booked":
@@ -194,14 +190,6 @@ def cancel_booking(booking_id: int):
             community = rt.flows.current().communities.get(booking.community)
             member = session.get(Member, booking.member_id)
             if community is not None:
-                told = bookings.tell_member(rt, session, community, member, booking, "cancelled_for_you", now)
+                bookings.tell_member(rt, session, community, member, booking, "cancelled_for_you", now)
             log.info("api: %s cancelled booking %s", caller().name, booking_id)
-        cancelled = BookingOut.of(booking, session.get(Member, booking.member_id), rt.settings.zone)
-    _send_soon(rt, told)
-    return cancelled
-
-
-def _send_soon(rt, message) -> None:
-    """Queued once the booking is committed; outside quiet hours the scheduler queues it later."""
-    if message is not None and message.enqueued_at is not None:
-        enqueue_sends(rt, [(message.id, message.kind)])
+        return BookingOut.of(booking, session.get(Member, booking.member_id), rt.settings.zone)

@@ -7,8 +7,9 @@ sealed form or the sender key, and the logs get aliases and token names only.
 
 Every route writes its row in the audit log (who, when, what, which case; never content) in the
 same transaction as its work, so there is no reading without a trace and no trace of a failure.
-A message to the young person (a reply, the closing text) is queued for the worker only after
-that transaction has committed, so the worker cannot look for it before it is there.
+A message to the young person (a reply, the closing text) is queued for the worker only once
+that transaction has committed (``bot.domain.queueing``), so the worker cannot look for it before
+it is there.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from bot.api.fields import words
 from bot.api.routing import caller, route
 from bot.core import clock
 from bot.domain.cases import inbox
-from bot.domain.outbox import enqueue_sends
 from bot.flows.counselling import Counselling
 from bot.storage.models import Case, CaseMessage
 
@@ -197,11 +197,6 @@ def _work(action: str, alias: str | None = None) -> Iterator[tuple[Session, date
         raise ApiError(error.status, error.message) from None
 
 
-def _queue(messages: list[tuple[int, str]]) -> None:
-    """After the commit: the worker sends within seconds (or the scheduler's next pass picks it up)."""
-    enqueue_sends(runtime(), messages)
-
-
 # Routes ----------------------------------------------------------------------------------------
 
 @route(
@@ -315,10 +310,8 @@ def reply_to_case(alias: str, body: Reply):
     service = _service()
     with _work("reply", alias) as (session, now):
         case = inbox.find(session, alias, lock=True)
-        message = inbox.reply(session, service, case, caller().name, body.text, now)
-        queued = [(message.id, message.kind)]
+        inbox.reply(session, service, case, caller().name, body.text, now)
         answer = CaseSummary.of(case, now)
-    _queue(queued)
     log.info("api: %s replied in case %s", caller().name, alias)
     return answer
 
@@ -350,9 +343,7 @@ def close_case(alias: str, body: Closing):
     service = _service()
     with _work("close", alias) as (session, now):
         case = inbox.find(session, alias, lock=True)
-        message = inbox.close(session, service, case, caller().name, body.reason, body.topic, now)
-        queued = [(message.id, message.kind)]
+        inbox.close(session, service, case, caller().name, body.reason, body.topic, now)
         answer = CaseSummary.of(case, now)
-    _queue(queued)
     log.info("api: %s closed case %s (%s)", caller().name, alias, body.topic)
     return answer

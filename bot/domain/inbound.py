@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import clock
 from bot.domain.cases import intake
 from bot.domain.contacts.contacts import contact_for
-from bot.runtime import INBOUND, Runtime
+from bot.domain.queueing import process_contact, queue_after_commit
+from bot.runtime import Runtime
 from bot.storage.models import ContactURN, InboundMessage
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def receive(
         contact.last_channel = channel
         session.execute(update(ContactURN).where(ContactURN.scheme == scheme, ContactURN.path == address).values(last_inbound_at=now))
         received = Received(message.id, contact.id, duplicate=False)
-    enqueue_processing(runtime, received.contact_id)
+        queue_after_commit(session, process_contact(contact.id))
     log.info("inbound message %s recorded for contact %s on %s", received.message_id, received.contact_id, channel)
     return received
 
@@ -92,13 +92,3 @@ def storable(value):
     if isinstance(value, dict):
         return {storable(key): storable(item) for key, item in value.items()}
     return value
-
-
-def enqueue_processing(runtime: Runtime, contact_id: int) -> bool:
-    try:
-        runtime.queue(INBOUND).enqueue("bot.jobs.processing.process_contact", contact_id, job_timeout=60)
-        return True
-    except RedisError as exc:
-        # The message is safe in the database; the scheduler's next pass queues it again.
-        log.warning("could not queue processing for contact %s (%s)", contact_id, type(exc).__name__)
-        return False

@@ -1,18 +1,18 @@
 """The outbox: a message is a database row first, a queued job second.
 
-Anything that wants to say something to someone writes here; ``enqueue_sends`` hands the rows
-to RQ after the transaction has committed, and the scheduler re-queues any that Redis lost.
+Anything that wants to say something to someone writes here. A message due now is queued once
+its transaction commits (``bot.domain.queueing``); one for later, and any that Redis lost, the
+scheduler queues when it is due.
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from bot.core.phone import InvalidPhoneNumber, normalise_phone
-from bot.runtime import BULK, REPLIES, Runtime
+from bot.domain.queueing import queue_after_commit, send_outbound
 from bot.storage.models import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,9 @@ def add_message(
     recipient_key: str | None = None,
     case_id: int | None = None,
     choices: list[str] | None = None,
+    queue: bool = True,
 ) -> OutboundMessage:
+    """``queue=False``: the caller sends it itself, in this process (a batch of reminders)."""
     assert kind in KINDS, kind
     assert (to_address is None) != (sealed_to is None), "an address, or a sealed one"
     message = OutboundMessage(
@@ -60,20 +62,9 @@ def add_message(
         updated_at=now,
     )
     session.add(message)
+    if queue and message.enqueued_at is not None:
+        queue_after_commit(session, lambda: send_outbound(message.id, kind))
     return message
-
-
-def queue_for(kind: str) -> str:
-    return BULK if kind == "automatic" else REPLIES
-
-
-def enqueue_sends(runtime: Runtime, messages: list[tuple[int, str]]) -> None:
-    """Queue (id, kind) pairs; a failure here only delays them until the scheduler's next pass."""
-    try:
-        for message_id, kind in messages:
-            runtime.queue(queue_for(kind)).enqueue("bot.jobs.sending.send_outbound", message_id, job_timeout=60)
-    except RedisError as exc:
-        log.warning("could not queue %d outbound message(s) (%s); the scheduler will", len(messages), type(exc).__name__)
 
 
 def add_staff_messages(session: Session, numbers: list[str], body: str, *, send_after: datetime, now: datetime) -> list[OutboundMessage]:

@@ -1,11 +1,13 @@
 """The flow engine: (flows, contact, state, event, now) -> new state + actions.
 
 Pure computation, in the manner of goflow: nothing here reads a database, a queue or a clock.
-The always-on words (STOP, START) are decided here first, so no flow can swallow them.
+What an event does is decided by RULES, in order: the first rule that answers wins.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -28,78 +30,158 @@ MAX_STEPS_PER_EVENT = 100
 __all__ = ["ContactView", "IncomingText", "Outcome", "State", "TimedOut", "handle"]
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One event for one contact, and the conversation it meets."""
+
+    flows: FlowSet
+    contact: ContactView
+    ctx: Context
+    state: State | None  # None also when the conversation expired before this event
+    event: Event
+    timed_out: bool  # a TimedOut whose time has come
+    end_reason: str | None  # "expired", or None: how the conversation ended before any rule acts
+
+    @classmethod
+    def of(cls, flows: FlowSet, contact: ContactView, state: State | None, event: Event, now: datetime, zone: ZoneInfo) -> Turn:
+        ctx = Context(contact, now, zone, event.text if isinstance(event, IncomingText) else None)
+        timed_out = isinstance(event, TimedOut) and state is not None and state.timeout_at is not None and state.timeout_at <= now
+        # A step's own timeout gets its turn even once the conversation is past its expiry.
+        if not timed_out and state is not None and state.expires_at is not None and state.expires_at <= now:
+            return cls(flows, contact, ctx, None, event, timed_out, "expired")
+        return cls(flows, contact, ctx, state, event, timed_out, None)
+
+    @property
+    def text(self) -> str:
+        # The rules for the edge's own events come first and answer every one of them.
+        assert isinstance(self.event, IncomingText)
+        return self.event.text
+
+    def waiting_step(self) -> StepBase | None:
+        """The step the conversation waits at, with ctx put back where it left off; None without a
+        conversation, or when a flow change took the step away."""
+        state = self.state
+        if state is None:
+            return None
+        flow = self.flows.flows.get(state.flow)
+        step = flow.steps.get(state.step) if flow else None
+        if step is not None:
+            self.ctx.flow, self.ctx.step, self.ctx.data = state.flow, state.step, dict(state.data)
+        return step
+
+    def unchanged(self) -> Outcome:
+        return Outcome(self.state, [], end_reason=self.end_reason)
+
+
+Rule = Callable[[Turn], Outcome | None]
+
+
+def _timed_out_wait(turn: Turn) -> Outcome | None:
+    if not isinstance(turn.event, TimedOut):
+        return None
+    if not turn.timed_out:
+        return turn.unchanged()
+    step = turn.waiting_step()
+    if step is None:
+        return Outcome(None, [], end_reason="flow_changed")
+    return _follow(turn.flows, turn.ctx, step.time_out(turn.ctx))
+
+
+def _edge_answer(turn: Turn) -> Outcome | None:
+    """The edge's answer to what a booking or NUMMER step asked it to look up or do."""
+    event = turn.event
+    if not isinstance(event, (BookingFacts, LinkFacts)):
+        return None
+    step = turn.waiting_step()
+    transition = step.learn(turn.ctx, event) if step is not None else None
+    return turn.unchanged() if transition is None else _follow(turn.flows, turn.ctx, transition)
+
+
+def _says(text: str, words: tuple[str, ...]) -> bool:
+    return any(textmatch.is_exactly(text, word) for word in words)
+
+
+def _opt_out(turn: Turn) -> Outcome | None:
+    if not _says(turn.text, OPT_OUT_WORDS):
+        return None
+    turn.ctx.actions.append(actions.OptOut())
+    turn.ctx.say_system("opted_out", even_if_opted_out=True)
+    return Outcome(None, turn.ctx.actions, end_reason="opted_out" if turn.state is not None else turn.end_reason)
+
+
+def _opt_in(turn: Turn) -> Outcome | None:
+    if not (turn.contact.opted_out and _says(turn.text, OPT_IN_WORDS)):
+        return None
+    turn.ctx.actions.append(actions.OptIn())
+    turn.ctx.say_system("opted_in", even_if_opted_out=True)
+    return Outcome(None, turn.ctx.actions, end_reason=turn.end_reason)
+
+
+def _silent_while_opted_out(turn: Turn) -> Outcome | None:
+    return turn.unchanged() if turn.contact.opted_out else None
+
+
+def _check_in(turn: Turn) -> Outcome | None:
+    """Arriving is not a conversation: whatever the young person was in keeps waiting."""
+    if not turn.flows.is_checkin(turn.text):
+        return None
+    turn.ctx.check_in()
+    return Outcome(turn.state, turn.ctx.actions, end_reason=turn.end_reason)
+
+
+def _claimed_by_waiting_step(turn: Turn) -> Outcome | None:
+    step = turn.waiting_step()
+    return _resume_waiting_step(turn) if step is not None and step.claims(turn.ctx, turn.text) else None
+
+
+def _keyword_trigger(turn: Turn) -> Outcome | None:
+    trigger = turn.flows.match_trigger(turn.text)
+    if trigger is None:
+        return None
+    if trigger.language and trigger.language != turn.ctx.language:
+        turn.ctx.save("language", trigger.language)
+    return _start(turn.flows, turn.ctx, trigger.flow, end_reason="interrupted" if turn.state is not None else turn.end_reason)
+
+
+def _resume_waiting_step(turn: Turn) -> Outcome | None:
+    step = turn.waiting_step()
+    return _follow(turn.flows, turn.ctx, step.resume(turn.ctx, turn.text)) if step is not None else None
+
+
+def _catch_all(turn: Turn) -> Outcome:
+    # Every conversation whose step still exists was resumed, so one that gets here lost its step.
+    end_reason = "flow_changed" if turn.state is not None else turn.end_reason
+    if turn.flows.catch_all:
+        return _start(turn.flows, turn.ctx, turn.flows.catch_all, end_reason=end_reason)
+    return Outcome(None, turn.ctx.actions, end_reason=end_reason)
+
+
+RULES: tuple[Rule, ...] = (
+    # The edge's own events carry no words, so they are settled before any rule reads text.
+    _timed_out_wait,
+    _edge_answer,
+    # The always-on words come before any flow, so no flow can swallow STOP or START.
+    _opt_out,
+    _opt_in,
+    # Opted out means silent: nothing below may answer.
+    _silent_while_opted_out,
+    # A check-in word is never an answer: it must not end up in the step that is waiting.
+    _check_in,
+    # A step that recognises its answer keeps it, though it also reads as a keyword ("onsdag kl. 16").
+    _claimed_by_waiting_step,
+    # Otherwise a keyword interrupts the conversation; only what starts no flow goes to the waiting step.
+    _keyword_trigger,
+    _resume_waiting_step,
+    # Last, because it answers everything.
+    _catch_all,
+)
+
+
 def handle(
     flows: FlowSet, contact: ContactView, state: State | None, event: Event, now: datetime, zone: ZoneInfo
 ) -> Outcome:
-    ctx = Context(contact, now, zone, event.text if isinstance(event, IncomingText) else None)
-    end_reason = None
-    timed_out = isinstance(event, TimedOut) and state is not None and state.timeout_at is not None and state.timeout_at <= now
-    if not timed_out and state is not None and state.expires_at is not None and state.expires_at <= now:
-        state, end_reason = None, "expired"
-
-    if isinstance(event, TimedOut):
-        if not timed_out:
-            return Outcome(state, [], end_reason=end_reason)
-        assert state is not None  # timed_out is only true with a state
-        step = _lookup(flows, state)
-        if step is None:
-            return Outcome(None, [], end_reason="flow_changed")
-        ctx.flow, ctx.step, ctx.data = state.flow, state.step, dict(state.data)
-        return _follow(flows, ctx, step.time_out(ctx))
-
-    if isinstance(event, (BookingFacts, LinkFacts)):
-        # The edge's answer to what a booking or NUMMER step asked it to look up or do.
-        step = _lookup(flows, state) if state is not None else None
-        if state is None or step is None:
-            return Outcome(state, [], end_reason=end_reason)
-        ctx.flow, ctx.step, ctx.data = state.flow, state.step, dict(state.data)
-        transition = step.learn(ctx, event)
-        return Outcome(state, [], end_reason=end_reason) if transition is None else _follow(flows, ctx, transition)
-
-    text = event.text
-    if any(textmatch.is_exactly(text, word) for word in OPT_OUT_WORDS):
-        ctx.actions.append(actions.OptOut())
-        ctx.say_system("opted_out", even_if_opted_out=True)
-        return Outcome(None, ctx.actions, end_reason="opted_out" if state else end_reason)
-    if any(textmatch.is_exactly(text, word) for word in OPT_IN_WORDS) and contact.opted_out:
-        ctx.actions.append(actions.OptIn())
-        ctx.say_system("opted_in", even_if_opted_out=True)
-        return Outcome(None, ctx.actions, end_reason=end_reason)
-    if contact.opted_out:
-        return Outcome(state, [], end_reason=end_reason)
-
-    if flows.is_checkin(text):
-        # Arriving is not a conversation: whatever the young person was in keeps waiting.
-        ctx.actions.append(actions.CheckIn())
-        return Outcome(state, ctx.actions, end_reason=end_reason)
-
-    waiting = _lookup(flows, state) if state is not None else None
-    if state is not None and waiting is not None:
-        ctx.flow, ctx.step, ctx.data = state.flow, state.step, dict(state.data)
-        if waiting.claims(ctx, text):
-            return _follow(flows, ctx, waiting.resume(ctx, text))
-
-    trigger = flows.match_trigger(text)
-    if trigger is not None:
-        if trigger.language and trigger.language != ctx.language:
-            ctx.save("language", trigger.language)
-        return _start(flows, ctx, trigger.flow, end_reason="interrupted" if state else end_reason)
-
-    if state is not None:
-        step = _lookup(flows, state)
-        if step is not None:
-            ctx.flow, ctx.step, ctx.data = state.flow, state.step, dict(state.data)
-            return _follow(flows, ctx, step.resume(ctx, text))
-        end_reason = "flow_changed"
-
-    if flows.catch_all:
-        return _start(flows, ctx, flows.catch_all, end_reason=end_reason)
-    return Outcome(None, ctx.actions, end_reason=end_reason)
-
-
-def _lookup(flows: FlowSet, state: State) -> StepBase | None:
-    flow = flows.flows.get(state.flow)
-    return flow.steps.get(state.step) if flow else None
+    turn = Turn.of(flows, contact, state, event, now, zone)
+    return next(outcome for rule in RULES if (outcome := rule(turn)) is not None)
 
 
 def _start(flows: FlowSet, ctx: Context, flow_name: str, end_reason: str | None) -> Outcome:

@@ -1,17 +1,20 @@
 """Read a folder of flow files and say, by file and line, everything that is wrong with them.
 
-Each file is checked on its own first (YAML, keys, types, templates, step references); then the
-set (flow references, keywords used twice). A file with errors is left out and the rest keep
-working; ``problems`` says why, in the ``path:line: message`` form editors understand.
+Each file is checked on its own first, as its kind in ``FILE_KINDS`` says (YAML, keys, types,
+templates, step references); then the set (flow references, keywords used twice). A file with
+errors is left out and the rest keep working; ``problems`` says why, in the ``path:line: message``
+form editors understand.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.core import sms_segments, textmatch
 from bot.engine.localized import text_variants
@@ -43,19 +46,48 @@ class Problem:
         return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
 
 
+@dataclass(frozen=True)
+class Folder:
+    """What a file's own checks may know of the rest of its folder."""
+
+    known_fields: set[str]  # of every flow that parses, even one its own checks refuse
+    file_names: set[str]  # of every file, even one that cannot be read
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """A kind of file in the folder: how it is recognised, parsed and checked on its own, and what
+    the checks between files need of it. ``FILE_KINDS`` lists them."""
+
+    key: str | None  # the top-level key that marks the kind; a file with none of them is a flow
+    model: type[BaseModel]
+    check: Callable[[Any, yaml.Node, str, Folder], list[Problem]]
+    keywords_at: tuple[str, ...] | None = None  # where its keywords are written, if it has any
+    instagram: Callable[[Any], list[tuple[str, tuple]]] = lambda _content: []  # (account, where written)
+
+    def parse(self, data: dict) -> Any:
+        validated = self.model.model_validate(data)
+        return validated if self.key is None else getattr(validated, self.key)
+
+
 @dataclass
 class LoadedFile:
     name: str
     path: Path
-    flow: Flow | None
     root: yaml.Node | None
-    community: Community | None = None
-    counselling: Counselling | None = None
-    mood: MoodCheckin | None = None
+    kind: FileKind | None = None
+    content: Any = None  # the kind's model (a Flow, a Community, ...); None when the file is refused
 
     @property
     def valid(self) -> bool:
-        return any(part is not None for part in (self.flow, self.community, self.counselling, self.mood))
+        return self.content is not None
+
+    def of(self, kind: FileKind) -> Any:
+        """The model, if this is a valid file of ``kind``; else None."""
+        return self.content if self.kind is kind else None
+
+    def refused(self) -> LoadedFile:
+        return LoadedFile(self.name, self.path, self.root)
 
 
 @dataclass
@@ -84,89 +116,106 @@ def load_flows(directory: Path, fallback: dict[str, LoadedFile] | None = None) -
     ``fallback`` holds the last good version of each file: a file that is broken now is replaced
     by it, so an unfinished edit never takes down a flow that was working.
     """
+    fallback = fallback or {}
+    parsed, read_problems = _read_each(directory)
+    files, own_problems = _check_each(parsed, fallback)
+    good = {name: loaded for name, loaded in files.items() if loaded.valid}
+    set_problems = _check_set(good)
+    flows = _startable_flows(good)
+    reference_problems = _drop_broken_references(flows, files, fallback)
+    problems = read_problems + own_problems + set_problems + reference_problems
+    return LoadResult(_flowset(flows, good), sorted(set(problems)), files)
+
+
+def _read_each(directory: Path) -> tuple[dict[str, LoadedFile], list[Problem]]:
+    parsed: dict[str, LoadedFile] = {}
     problems: list[Problem] = []
-    parsed = {}
     for path in flow_files(directory):
         loaded, file_problems = _load_file(path)
-        problems.extend(file_problems)
         parsed[path.stem] = loaded
-    known_fields = FlowSet({n: f.flow for n, f in parsed.items() if f.flow is not None}).known_fields()
+        problems += file_problems
+    return parsed, problems
+
+
+def _check_each(parsed: dict[str, LoadedFile], fallback: dict[str, LoadedFile]) -> tuple[dict[str, LoadedFile], list[Problem]]:
+    """Each file by its kind's own checks: one with errors is refused, and its last good version
+    serves instead if there is one."""
+    folder = Folder(FlowSet(_contents(parsed, FLOW)).known_fields(), set(parsed))
     files: dict[str, LoadedFile] = {}
+    problems: list[Problem] = []
     for name, loaded in parsed.items():
         if loaded.valid:
-            if loaded.community is not None:
-                file_problems = _check_community(loaded.community, loaded.root, str(loaded.path), known_fields)
-            elif loaded.counselling is not None:
-                file_problems = _check_counselling(loaded.counselling, loaded.root, str(loaded.path))
-            elif loaded.mood is not None:
-                file_problems = _check_mood(loaded.mood, loaded.root, str(loaded.path), known_fields, set(parsed))
-            else:
-                file_problems = _check_flow(loaded.flow, loaded.root, str(loaded.path), known_fields)
-            problems.extend(file_problems)
-            if any(not p.warning for p in file_problems):
-                loaded = LoadedFile(loaded.name, loaded.path, None, loaded.root)
-        if not loaded.valid and fallback and name in fallback:
-            loaded = fallback[name]
-        files[name] = loaded
-    good = {name: f for name, f in files.items() if f.valid}
-    problems.extend(_check_set(good))
-    flows = {name: f.flow for name, f in good.items() if f.flow is not None}
-    communities = {name: f.community for name, f in good.items() if f.community is not None}
-    for slug, community in communities.items():
+            file_problems = loaded.kind.check(loaded.content, loaded.root, str(loaded.path), folder)
+            problems += file_problems
+            if any(not problem.warning for problem in file_problems):
+                loaded = loaded.refused()
+        files[name] = loaded if loaded.valid else fallback.get(name, loaded)
+    return files, problems
+
+
+def _startable_flows(good: dict[str, LoadedFile]) -> dict[str, Flow]:
+    """The flows a file's flow may start: the files' own, each community's, and the bot's own."""
+    flows = dict(_contents(good, FLOW))
+    for slug, community in _contents(good, COMMUNITY).items():
         flows[slug] = join_flow(slug, community)
         flows[reply_flow_name(slug)] = reply_flow(slug, community)
-    if any(community.bookable is not None for community in communities.values()):
-        problems.extend(_reserved_words_taken(good, BOOKING_WORDS.values(), "books, cancels or moves a bookable time"))
-        flows.update(booking_flows())
-    problems.extend(_reserved_words_taken(good, [NUMBER_WORDS], "gives the bot a mobile number (SMS, MIT NUMMER)"))
-    flows.update(number_flow())
-    _drop_broken_references(flows, files, problems, fallback or {})
-    counselling = next((f.counselling for f in good.values() if f.counselling is not None), None)
-    moods = {name: f.mood for name, f in good.items() if f.mood is not None}
-    for slug, mood in moods.items():
-        flows[mood_reply_flow_name(slug)] = mood_reply_flow(slug, mood)
+    for bot_words in _bot_words_needed(good):
+        flows.update(bot_words.flows())
+    return flows
+
+
+def _flowset(startable: dict[str, Flow], good: dict[str, LoadedFile]) -> FlowSet:
+    """All the flows served: the mood check-ins' join only here, after the reference check, so no
+    file's flow may start them."""
+    moods = _contents(good, MOOD)
+    flows = {**startable, **{mood_reply_flow_name(slug): mood_reply_flow(slug, mood) for slug, mood in moods.items()}}
     if moods:
         flows.update(mood_checkins_flows())
-    return LoadResult(FlowSet(flows, communities, counselling, moods), sorted(set(problems)), files)
+    counselling = next(iter(_contents(good, COUNSELLING).values()), None)
+    return FlowSet(flows, _contents(good, COMMUNITY), counselling, moods)
+
+
+def _contents(files: dict[str, LoadedFile], kind: FileKind) -> dict[str, Any]:
+    return {name: loaded.content for name, loaded in files.items() if loaded.of(kind) is not None}
 
 
 def _load_file(path: Path) -> tuple[LoadedFile, list[Problem]]:
     shown = str(path)
-    empty = LoadedFile(path.stem, path, None, None)
+    refused = LoadedFile(path.stem, path, None)
+    read = _read_yaml(path)
+    if isinstance(read, Problem):
+        return refused, [read]
+    root, data = read
+    if not isinstance(data, dict):
+        return refused, [Problem(shown, 1, "a flow file must be a mapping with 'steps:' (or 'community:', 'counselling:' or 'mood:')")]
+    duplicates = _duplicate_keys(root)
+    if duplicates:
+        return refused, [Problem(shown, line, f"'{key}' appears twice here; the second one would silently win") for line, key in duplicates]
+    kind = next(kind for kind in FILE_KINDS if kind.key is None or kind.key in data)
+    try:
+        return LoadedFile(path.stem, path, root, kind, kind.parse(data)), []
+    except ValidationError as exc:
+        return refused, [Problem(shown, _line(root, loc), msg) for loc, msg in _explain(exc, root)]
+
+
+def _read_yaml(path: Path) -> tuple[yaml.Node, Any] | Problem:
+    """The file's node tree and data, or the problem that keeps it from being read."""
+    shown = str(path)
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        return empty, [Problem(shown, 1, "the file is not UTF-8 text; save it as UTF-8")]
+        return Problem(shown, 1, "the file is not UTF-8 text; save it as UTF-8")
     except OSError as exc:
-        return empty, [Problem(shown, 1, f"cannot read the file ({exc.strerror})")]
+        return Problem(shown, 1, f"cannot read the file ({exc.strerror})")
     try:
-        root = yamlfile.compose(source)
-        data = yamlfile.load(source)
+        return yamlfile.compose(source), yamlfile.load(source)
     except yaml.MarkedYAMLError as exc:
-        return empty, [Problem(shown, *yaml_error_position(exc))]
+        return Problem(shown, *yaml_error_position(exc))
     except yaml.reader.ReaderError as exc:
         message = f"YAML syntax: the invisible character U+{exc.character:04X} is not allowed in YAML; delete it"
-        return empty, [Problem(shown, _line_at(source, exc.position), message)]
+        return Problem(shown, _line_at(source, exc.position), message)
     except yaml.YAMLError as exc:
-        return empty, [Problem(shown, 1, f"YAML syntax: {exc}")]
-    if not isinstance(data, dict):
-        return empty, [Problem(shown, 1, "a flow file must be a mapping with 'steps:' (or 'community:', 'counselling:' or 'mood:')")]
-    duplicates = _duplicate_keys(root)
-    if duplicates:
-        return empty, [Problem(shown, line, f"'{key}' appears twice here; the second one would silently win") for line, key in duplicates]
-    try:
-        if "community" in data:
-            community = CommunityFile.model_validate(data).community
-            return LoadedFile(path.stem, path, None, root, community), []
-        if "mood" in data:
-            mood = MoodFile.model_validate(data).mood
-            return LoadedFile(path.stem, path, None, root, mood=mood), []
-        if "counselling" in data:
-            counselling = CounsellingFile.model_validate(data).counselling
-            return LoadedFile(path.stem, path, None, root, counselling=counselling), []
-        return LoadedFile(path.stem, path, Flow.model_validate(data), root), []
-    except ValidationError as exc:
-        return empty, [Problem(shown, _line(root, loc), msg) for loc, msg in _explain(exc, root)]
+        return Problem(shown, 1, f"YAML syntax: {exc}")
 
 
 def _line_at(source: str, position: int) -> int:
@@ -274,7 +323,7 @@ def _line(root: yaml.Node | None, loc: tuple) -> int:
     return line
 
 
-def _check_flow(flow: Flow, root: yaml.Node, shown: str, known_fields: set[str]) -> list[Problem]:
+def _check_flow(flow: Flow, root: yaml.Node, shown: str, folder: Folder) -> list[Problem]:
     problems = []
     for name, step in flow.steps.items():
         for where, target in step.step_references():
@@ -289,7 +338,7 @@ def _check_flow(flow: Flow, root: yaml.Node, shown: str, known_fields: set[str])
             problems.append(Problem(shown, _line(root, ("triggers",)), f"keyword {keyword!r} has no letters"))
         elif any(textmatch.fold(word) == folded for word in ALWAYS_ON_WORDS):
             problems.append(Problem(shown, _line(root, ("triggers",)), f"keyword {keyword!r} is reserved for opt-out (STOP/START)"))
-    return problems + _check_texts(flow, root, shown, known_fields)
+    return problems + _check_texts(flow, root, shown, folder.known_fields)
 
 
 def _loop_without_waiting(flow: Flow) -> list[str] | None:
@@ -338,7 +387,7 @@ def _check_template(source: str, shown: str, line: int, known: set[str]) -> list
     ]
 
 
-def _check_community(community: Community, root: yaml.Node, shown: str, known_fields: set[str]) -> list[Problem]:
+def _check_community(community: Community, root: yaml.Node, shown: str, folder: Folder) -> list[Problem]:
     problems = []
     for keyword, _ in community.keywords():
         if any(textmatch.fold(word) == textmatch.fold(keyword) for word in ALWAYS_ON_WORDS):
@@ -350,12 +399,12 @@ def _check_community(community: Community, root: yaml.Node, shown: str, known_fi
             problems.append(Problem(shown, line, f"'{words[0]}' could show on a lock screen and out someone: use a discreet word, or add it to allow_words"))
         if where[0] != "display_name":
             variables = CHECKIN_VARIABLES if where[0] == "checkin" else REMINDER_VARIABLES
-            problems.extend(_check_template(source, shown, line, known_fields | variables))
+            problems.extend(_check_template(source, shown, line, folder.known_fields | variables))
             problems.extend(_sms_warnings(source, shown, line))
     return problems
 
 
-def _check_counselling(counselling: Counselling, root: yaml.Node, shown: str) -> list[Problem]:
+def _check_counselling(counselling: Counselling, root: yaml.Node, shown: str, _folder: Folder) -> list[Problem]:
     problems = []
     texts = [(("texts", name), getattr(counselling.texts, name)) for name in CaseTexts.model_fields if name != "urgent_choices"]
     for where, text in texts:
@@ -367,10 +416,10 @@ def _check_counselling(counselling: Counselling, root: yaml.Node, shown: str) ->
     return problems
 
 
-def _check_mood(mood: MoodCheckin, root: yaml.Node, shown: str, known_fields: set[str], files: set[str]) -> list[Problem]:
+def _check_mood(mood: MoodCheckin, root: yaml.Node, shown: str, folder: Folder) -> list[Problem]:
     problems = []
     for index, slug in enumerate(mood.members_of):
-        if slug not in files:
+        if slug not in folder.file_names:
             problems.append(Problem(shown, _line(root, ("mood", "members_of", index)), f"community '{slug}' does not exist (its file name without .yaml)"))
     named = [(("ask_again",), mood.ask_again), (("thanks",), mood.thanks), (("alert", "tell"), mood.alert.tell)]
     if mood.question is not None:
@@ -380,9 +429,9 @@ def _check_mood(mood: MoodCheckin, root: yaml.Node, shown: str, known_fields: se
     for where, text in named:
         for language, source in text_variants(text):
             line = _line(root, ("mood", *where, *([language] if language else [])))
-            problems.extend(_check_template(source, shown, line, known_fields | MOOD_VARIABLES))
+            problems.extend(_check_template(source, shown, line, folder.known_fields | MOOD_VARIABLES))
             problems.extend(_sms_warnings(source, shown, line))
-    problems.extend(_check_template(mood.alert.staff_text, shown, _line(root, ("mood", "alert", "staff_text")), known_fields | MOOD_VARIABLES))
+    problems.extend(_check_template(mood.alert.staff_text, shown, _line(root, ("mood", "alert", "staff_text")), folder.known_fields | MOOD_VARIABLES))
     return problems
 
 
@@ -400,51 +449,92 @@ def _sms_warnings(source: str, shown: str, line: int) -> list[Problem]:
     return warnings
 
 
+def _community_instagram(community: Community) -> list[tuple[str, tuple]]:
+    return [(community.instagram, ("community", "instagram"))] if community.instagram else []
+
+
+def _counselling_instagram(counselling: Counselling) -> list[tuple[str, tuple]]:
+    return [(account, ("counselling", "instagram", index)) for index, account in enumerate(counselling.instagram)]
+
+
+FLOW = FileKind(None, Flow, _check_flow, keywords_at=("triggers",))
+COMMUNITY = FileKind("community", CommunityFile, _check_community, keywords_at=("community", "keyword"), instagram=_community_instagram)
+MOOD = FileKind("mood", MoodFile, _check_mood)
+COUNSELLING = FileKind("counselling", CounsellingFile, _check_counselling, instagram=_counselling_instagram)
+# In the order a file is recognised: one with both 'community:' and 'mood:' is a community with a key too many.
+FILE_KINDS = (COMMUNITY, MOOD, COUNSELLING, FLOW)
+
+
+@dataclass(frozen=True)
+class BotWords:
+    """Words the bot answers itself once the folder needs them, so no file may take one as a keyword."""
+
+    words: tuple[Iterable[str], ...]
+    does: str  # as in "keyword 'X' <does>; choose another"
+    needed: Callable[[dict[str, LoadedFile]], bool]
+    flows: Callable[[], dict[str, Flow]] = dict  # that answer them; counselling answers a case's words itself
+
+
+def _has_bookable_times(good: dict[str, LoadedFile]) -> bool:
+    return any(community.bookable is not None for community in _contents(good, COMMUNITY).values())
+
+
+BOT_WORDS = (
+    BotWords((OPEN_WORDS, DELETE_WORDS), "opens or deletes an anonymous case", lambda good: bool(_contents(good, COUNSELLING))),
+    BotWords(tuple(BOOKING_WORDS.values()), "books, cancels or moves a bookable time", _has_bookable_times, booking_flows),
+    BotWords((NUMBER_WORDS,), "gives the bot a mobile number (SMS, MIT NUMMER)", lambda _good: True, number_flow),
+)
+
+
+def _bot_words_needed(good: dict[str, LoadedFile]) -> list[BotWords]:
+    return [bot_words for bot_words in BOT_WORDS if bot_words.needed(good)]
+
+
 def _check_set(good: dict[str, LoadedFile]) -> list[Problem]:
+    """What is wrong between the files that are good on their own."""
+    counselling = list(_contents(good, COUNSELLING))
+    problems = [Problem(str(good[name].path), 1, f"only one counselling file can be used; '{counselling[0]}' is") for name in counselling[1:]]
+    catch_alls = [name for name, flow in _contents(good, FLOW).items() if flow.catch_all]
+    problems += [
+        Problem(str(good[name].path), _line(good[name].root, ("catch_all",)), f"only one flow can catch all messages; '{catch_alls[0]}' already does")
+        for name in catch_alls[1:]
+    ]
+    for bot_words in _bot_words_needed(good):
+        problems += _bot_words_taken(good, bot_words)
+    return problems + _keywords_used_twice(good) + _instagram_accounts_used_twice(good)
+
+
+def _keywords(good: dict[str, LoadedFile]) -> Iterator[tuple[str, LoadedFile, str]]:
+    """(file name, file, keyword) for each keyword that starts a file's conversation."""
+    for name, loaded in good.items():
+        if loaded.kind.keywords_at is not None:
+            for keyword, _ in loaded.content.keywords():
+                yield name, loaded, keyword
+
+
+def _keyword_line(loaded: LoadedFile) -> int:
+    return _line(loaded.root, loaded.kind.keywords_at)
+
+
+def _bot_words_taken(good: dict[str, LoadedFile], bot_words: BotWords) -> list[Problem]:
+    reserved = {textmatch.fold(word) for words in bot_words.words for word in words}
+    return [
+        Problem(str(loaded.path), _keyword_line(loaded), f"keyword {keyword!r} {bot_words.does}; choose another")
+        for _, loaded, keyword in _keywords(good)
+        if textmatch.fold(keyword) in reserved
+    ]
+
+
+def _keywords_used_twice(good: dict[str, LoadedFile]) -> list[Problem]:
     problems = []
     seen: dict[str, tuple[str, str]] = {}
-    counselling_files = [name for name, loaded in good.items() if loaded.counselling is not None]
-    for name in counselling_files[1:]:
-        problems.append(Problem(str(good[name].path), 1, f"only one counselling file can be used; '{counselling_files[0]}' is"))
-    case_words = {textmatch.fold(word) for word in [*OPEN_WORDS, *DELETE_WORDS]} if counselling_files else set()
-    for name, loaded in good.items():
-        source = loaded.community or loaded.flow
-        if source is None:
-            continue
-        for keyword, _ in source.keywords():
-            if textmatch.fold(keyword) in case_words:
-                line = _line(loaded.root, ("community", "keyword") if loaded.community else ("triggers",))
-                problems.append(Problem(str(loaded.path), line, f"keyword {keyword!r} opens or deletes an anonymous case; choose another"))
-            folded = " ".join(textmatch.tokens(keyword))
-            line = _line(loaded.root, ("community", "keyword") if loaded.community else ("triggers",))
-            if folded in seen and seen[folded][0] != name:
-                other, other_word = seen[folded]
-                problems.append(Problem(str(loaded.path), line, f"keyword {keyword!r} is also used in {other}.yaml ({other_word!r})"))
-            seen.setdefault(folded, (name, keyword))
-    problems.extend(_similar_keywords(good, seen))
-    problems.extend(_instagram_accounts_used_twice(good))
-    catch_alls = [name for name, loaded in good.items() if loaded.flow is not None and loaded.flow.catch_all]
-    for name in catch_alls[1:]:
-        loaded = good[name]
-        problems.append(Problem(str(loaded.path), _line(loaded.root, ("catch_all",)), f"only one flow can catch all messages; '{catch_alls[0]}' already does"))
-    return problems
-
-
-def _instagram_accounts_used_twice(good: dict[str, LoadedFile]) -> list[Problem]:
-    """An Instagram account belongs to one community or to the counselling service, never two."""
-    problems, owners = [], {}
-    for name, loaded in good.items():
-        if loaded.community is not None and loaded.community.instagram:
-            accounts = [(loaded.community.instagram, ("community", "instagram"))]
-        elif loaded.counselling is not None:
-            accounts = [(account, ("counselling", "instagram", index)) for index, account in enumerate(loaded.counselling.instagram)]
-        else:
-            continue
-        for account, where in accounts:
-            if account in owners and owners[account] != name:
-                problems.append(Problem(str(loaded.path), _line(loaded.root, where), f"Instagram account {account} is also {owners[account]}.yaml's"))
-            owners.setdefault(account, name)
-    return problems
+    for name, loaded, keyword in _keywords(good):
+        folded = " ".join(textmatch.tokens(keyword))
+        if folded in seen and seen[folded][0] != name:
+            other, other_word = seen[folded]
+            problems.append(Problem(str(loaded.path), _keyword_line(loaded), f"keyword {keyword!r} is also used in {other}.yaml ({other_word!r})"))
+        seen.setdefault(folded, (name, keyword))
+    return problems + _similar_keywords(good, seen)
 
 
 def _similar_keywords(good: dict[str, LoadedFile], seen: dict[str, tuple[str, str]]) -> list[Problem]:
@@ -457,24 +547,38 @@ def _similar_keywords(good: dict[str, LoadedFile], seen: dict[str, tuple[str, st
                 continue
             if textmatch.matches_keyword(other_word, keyword) or textmatch.matches_keyword(keyword, other_word):
                 loaded = good[other]
-                line = _line(loaded.root, ("community", "keyword") if loaded.community else ("triggers",))
                 problems.append(
                     Problem(
-                        str(loaded.path), line, f"keyword {other_word!r} is one typo from {keyword!r} in {name}.yaml: a typo could start the wrong one", True
+                        str(loaded.path),
+                        _keyword_line(loaded),
+                        f"keyword {other_word!r} is one typo from {keyword!r} in {name}.yaml: a typo could start the wrong one",
+                        True,
                     )
                 )
     return problems
 
 
-def _drop_broken_references(flows: dict[str, Flow], files: dict[str, LoadedFile], problems: list[Problem], fallback: dict[str, LoadedFile]) -> None:
+def _instagram_accounts_used_twice(good: dict[str, LoadedFile]) -> list[Problem]:
+    """An Instagram account belongs to one community or to the counselling service, never two."""
+    problems, owners = [], {}
+    for name, loaded in good.items():
+        for account, where in loaded.kind.instagram(loaded.content):
+            if account in owners and owners[account] != name:
+                problems.append(Problem(str(loaded.path), _line(loaded.root, where), f"Instagram account {account} is also {owners[account]}.yaml's"))
+            owners.setdefault(account, name)
+    return problems
+
+
+def _drop_broken_references(flows: dict[str, Flow], files: dict[str, LoadedFile], fallback: dict[str, LoadedFile]) -> list[Problem]:
     """Leave out each flow that starts a flow that does not exist, or serve its last good version
     instead: an edit that adds such a step must not take a working flow down."""
+    problems = []
     changed = True
     while changed:
         changed = False
         for name in list(flows):
             loaded = files.get(name)
-            if loaded is None or loaded.flow is None:
+            if loaded is None or loaded.of(FLOW) is None:
                 continue
             broken = next(
                 (
@@ -490,25 +594,10 @@ def _drop_broken_references(flows: dict[str, Flow], files: dict[str, LoadedFile]
             step_name, where, target = broken
             problems.append(Problem(str(loaded.path), _line(loaded.root, ("steps", step_name, *where)), f"flow '{target}' does not exist or has errors"))
             last_good = fallback.get(name)
-            if last_good is not None and last_good is not loaded and last_good.flow is not None:
-                files[name], flows[name] = last_good, last_good.flow
+            if last_good is not None and last_good is not loaded and last_good.of(FLOW) is not None:
+                files[name], flows[name] = last_good, last_good.content
             else:
-                files[name] = LoadedFile(loaded.name, loaded.path, None, loaded.root)
+                files[name] = loaded.refused()
                 del flows[name]
             changed = True
-
-
-def _reserved_words_taken(good: dict[str, LoadedFile], reserved_words, what: str) -> list[Problem]:
-    """The bot's own words (BOOK, AFLYS and FLYT once a community has bookable times; NUMMER) are
-    no flow's keyword."""
-    reserved = {textmatch.fold(word): word for words in reserved_words for word in words}
-    problems = []
-    for loaded in good.values():
-        source = loaded.community or loaded.flow
-        if source is None:
-            continue
-        for keyword, _ in source.keywords():
-            if textmatch.fold(keyword) in reserved:
-                line = _line(loaded.root, ("community", "keyword") if loaded.community else ("triggers",))
-                problems.append(Problem(str(loaded.path), line, f"keyword {keyword!r} {what}; choose another"))
     return problems

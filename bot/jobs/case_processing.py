@@ -14,7 +14,6 @@ from bot.core import clock
 from bot.domain.cases import conversation
 from bot.domain.cases.on_call import alert_on_call
 from bot.domain.cases.replies import send_to_case
-from bot.domain.outbox import enqueue_sends
 from bot.engine.choices import buttons, render
 from bot.flows.counselling import Counselling
 from bot.runtime import get_runtime
@@ -41,9 +40,6 @@ def process_case(case_id: int) -> None:
                 result = conversation.step(service, state_of(case), incoming, now, runtime.settings.zone, runtime.settings.case_retention_days)
                 created += _apply(session, service, case, result, message, now)
             message.processed_at = now
-        session.flush()
-        to_queue = [(m.id, m.kind) for m in created]
-    enqueue_sends(runtime, to_queue)
 
 
 def state_of(case: Case) -> conversation.CaseState:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from bot import engine
 from bot.core import clock
-from bot.domain.outbox import enqueue_sends
 from bot.engine import actions
 from bot.engine.texts import system_text
 from bot.jobs.effects import Effects, carry_out
@@ -53,9 +52,6 @@ def process_contact(contact_id: int) -> None:
                 flows, _view(contact), _state(conversation), engine.TimedOut(), now, runtime.settings.zone
             )
             conversation = _apply(runtime, session, contact, conversation, outcome, now, None, created)
-        session.flush()
-        to_queue = [(m.id, m.kind) for m in created if m.enqueued_at is not None]
-    enqueue_sends(runtime, to_queue)
     if pending:
         log.info("contact %s: %d message(s) processed, %d to send", contact_id, len(pending), len(created))
 

@@ -24,9 +24,8 @@ from bot.core import clock
 from bot.domain.attendance import attendance
 from bot.domain.cases import upkeep as cases
 from bot.domain.communities import reminders
-from bot.domain.inbound import enqueue_processing
 from bot.domain.mood import planning as mood
-from bot.domain.outbox import enqueue_sends
+from bot.domain.queueing import process_contact, send_outbound
 from bot.jobs.liveness import workers_died
 from bot.runtime import Runtime
 from bot.storage.models import Conversation, InboundMessage, OutboundMessage
@@ -153,7 +152,7 @@ class Scheduler:
                 session.execute(
                     update(OutboundMessage).where(OutboundMessage.id.in_([r.id for r in rows])).values(enqueued_at=now)
                 )
-        enqueue_sends(self.runtime, [(r.id, r.kind) for r in rows])
+        self.runtime.enqueue(send_outbound(r.id, r.kind) for r in rows)
         return len(rows)
 
     def _queue_due_contacts(self, now, orphaned_if_received_before) -> int:
@@ -175,7 +174,7 @@ class Scheduler:
         for contact_id in due_conversations:
             if contact_id in self._recently_queued:
                 continue
-            if enqueue_processing(self.runtime, contact_id):
+            if self.runtime.enqueue([process_contact(contact_id)]):
                 self._recently_queued[contact_id] = moment
                 queued += 1
         return queued

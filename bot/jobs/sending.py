@@ -32,10 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from bot import channels
 from bot.channels import AmbiguousSendError, PermanentSendError, ReconnectNeeded, TransientSendError
 from bot.core import clock, quiet_hours
-from bot.domain import delivery
+from bot.domain import delivery, queueing
 from bot.domain.cases.identity import CaseKeyMissing, keys_for
 from bot.domain.contacts import channel_rules
-from bot.domain.outbox import enqueue_sends, queue_for
 from bot.jobs import rate_limit
 from bot.runtime import BULK, INBOUND, REPLIES, Runtime, get_runtime
 from bot.storage.models import Case, ChannelAccount, Contact, DeliveryReport, OutboundMessage, UTCDateTime
@@ -86,7 +85,7 @@ def send_outbound(message_id: int) -> str:
         if message_id in pending:
             kind, channel = pending[message_id]
             deadline = time.monotonic() + SLICE_SECONDS
-            priority = _PriorityCheck(runtime) if queue_for(kind) == BULK else None
+            priority = _PriorityCheck(runtime) if queueing.queue_for(kind) == BULK else None
             if not _wait_for_token(runtime, limiter, kind, channel, deadline, priority):
                 _requeue(runtime, [message_id], single_kind=kind)
                 return "deferred"
@@ -176,10 +175,7 @@ def _within_meta_window(runtime: Runtime, claimed: Claimed, now: datetime) -> Cl
         messaging = channel_rules.messaging_for(claimed.kind, last, now)
         if messaging is not None:
             return replace(claimed, messaging=messaging)
-        instead = channel_rules.hold_back(runtime, session, session.get(OutboundMessage, claimed.id), now)
-        session.flush()
-        queued = [(instead.id, instead.kind)] if instead is not None else []
-    enqueue_sends(runtime, queued)
+        channel_rules.hold_back(runtime, session, session.get(OutboundMessage, claimed.id), now)
     return channel_rules.HELD
 
 
@@ -442,11 +438,8 @@ def _requeue(runtime: Runtime, message_ids: list[int], *, single_kind: str | Non
         connection.execute(
             update(_messages).where(_messages.c.id.in_(message_ids), _messages.c.status == "pending").values(enqueued_at=now)
         )
-    try:
-        if single_kind is None:
-            runtime.queue(BULK).enqueue("bot.jobs.sending.send_many", message_ids, job_timeout=600, at_front=True)
-        else:
-            (message_id,) = message_ids
-            runtime.queue(queue_for(single_kind)).enqueue("bot.jobs.sending.send_outbound", message_id, job_timeout=60)
-    except RedisError as exc:
-        log.warning("could not queue %d outbound message(s) again (%s); the scheduler will", len(message_ids), type(exc).__name__)
+    if single_kind is None:
+        runtime.enqueue([queueing.send_many(message_ids)])
+    else:
+        (message_id,) = message_ids
+        runtime.enqueue([queueing.send_outbound(message_id, single_kind)])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.core import clock, quiet_hours
 from bot.domain.communities.reminders import member_variables
 from bot.domain.contacts.contacts import write_first
-from bot.domain.outbox import add_staff_messages, enqueue_sends
+from bot.domain.outbox import add_staff_messages
 from bot.engine.localized import text_in
 from bot.engine.templates import render
 from bot.runtime import Runtime
@@ -111,11 +111,11 @@ def falling_attendance(session: Session, community: str, before: datetime) -> bo
     return earlier >= 2 and recent < 0.6 * earlier
 
 
-def _flag_falling(runtime: Runtime, session: Session, community, event: Event, now: datetime) -> list:
+def _flag_falling(runtime: Runtime, session: Session, community, event: Event, now: datetime) -> None:
     note = f"Fremmødet i {community.name} er faldet de seneste {WINDOW} gange. Måske værd at tale om i teamet."
     session.add(StaffNotification(contact_id=None, flow=event.community, text=note, created_at=now))
     morning = quiet_hours.next_allowed(now, runtime.settings.quiet_window, runtime.settings.zone)
-    return add_staff_messages(session, _staff_phones(community), note, send_after=morning, now=now)
+    add_staff_messages(session, _staff_phones(community), note, send_after=morning, now=now)
 
 
 def _staff_phones(community) -> list[str]:
@@ -126,7 +126,6 @@ def follow_up(runtime: Runtime, communities: dict, now: datetime | None = None) 
     """After each event: tell someone about members who have missed N in a row without a word."""
     now = now or clock.now()
     told = []
-    to_send = []
     with runtime.db.session() as session:
         ended = session.scalars(
             select(Event).where(Event.followed_up_at.is_(None), Event.cancelled_at.is_(None), Event.ends_at <= now - FOLLOW_UP_AFTER_END)
@@ -139,7 +138,7 @@ def follow_up(runtime: Runtime, communities: dict, now: datetime | None = None) 
             if falling_attendance(session, event.community, before=event.ends_at + timedelta(seconds=1)) and not falling_attendance(
                 session, event.community, before=event.starts_at
             ):
-                to_send += _flag_falling(runtime, session, community, event, now)
+                _flag_falling(runtime, session, community, event, now)
             query = select(Member).where(Member.community == event.community, Member.status == "active")
             if event.kind == "booking":
                 query = query.where(Member.id.in_(select(Booking.member_id).where(Booking.event_id == event.id, Booking.status == "booked")))
@@ -151,17 +150,14 @@ def follow_up(runtime: Runtime, communities: dict, now: datetime | None = None) 
                 if len(missed) < community.no_show.after:
                     continue
                 member.no_show_notified_at = now
-                to_send += _tell_someone(runtime, session, community, member, list(reversed(missed)), now)
+                _tell_someone(runtime, session, community, member, list(reversed(missed)), now)
                 told.append(member.id)
-        session.flush()
-        queued = [(m.id, m.kind) for m in to_send if m.enqueued_at is not None]
-    enqueue_sends(runtime, queued)
     for member_id in told:
         log.info("member %s missed events in a row; someone was told", member_id)
     return len(told)
 
 
-def _tell_someone(runtime: Runtime, session: Session, community, member: Member, missed: list[Event], now: datetime) -> list:
+def _tell_someone(runtime: Runtime, session: Session, community, member: Member, missed: list[Event], now: datetime) -> None:
     contact = member.contact
     dates = ", ".join(format_date(e.local_date, "d. MMMM", locale="da") for e in missed)
     who = contact.name or "En ung"
@@ -173,9 +169,7 @@ def _tell_someone(runtime: Runtime, session: Session, community, member: Member,
     session.add(StaffNotification(contact_id=contact.id, flow=member.community, text=note, created_at=now))
     # Nobody is woken by a note that can wait until morning.
     morning = quiet_hours.next_allowed(now, runtime.settings.quiet_window, runtime.settings.zone)
-    messages = add_staff_messages(session, recipients, note, send_after=morning, now=now)
+    add_staff_messages(session, recipients, note, send_after=morning, now=now)
     if community.no_show.miss_you is not None:
         body = render(text_in(community.no_show.miss_you, contact.language), member_variables(runtime, community, member))
-        miss_you = write_first(session, contact, body, send_after=morning, now=now, account=community.instagram)
-        messages += [miss_you] if miss_you is not None else []
-    return messages
+        write_first(session, contact, body, send_after=morning, now=now, account=community.instagram)

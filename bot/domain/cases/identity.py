@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
-from bot.config import INSTANCE_DIR, Settings
+from bot.config import INSTANCE_DIR, ConfigError, Settings
 
 
 class CaseKeyMissing(Exception):
@@ -83,8 +83,6 @@ def _keys(hash_key: str, public_key: str, private_key: str) -> CaseKeys:
     private = PrivateKey(_decode(private_key)) if private_key else None
     public = PublicKey(_decode(public_key)) if public_key else private.public_key
     if private is not None and private.public_key != public:
-        from bot.config import ConfigError
-
         raise ConfigError("CASE_PRIVATE_KEY: does not belong to CASE_PUBLIC_KEY")
     return CaseKeys(_decode(hash_key), public, private)
 

@@ -12,17 +12,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from redis.exceptions import RedisError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core import clock, textmatch
 from bot.domain.cases.identity import CaseKeys, keys_for
-from bot.domain.outbox import add_message, enqueue_sends
+from bot.domain.outbox import add_message
+from bot.domain.queueing import process_case, queue_after_commit
 from bot.engine.texts import ALWAYS_ON_WORDS
 from bot.flows.counselling import DELETE_WORDS, OPEN_WORDS, Counselling
-from bot.runtime import INBOUND, Runtime
+from bot.runtime import Runtime
 from bot.storage.models import Case, CaseMessage, CaseReceipt, CaseStat
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ def take(runtime: Runtime, *, channel: str, address: str, body: str, provider_id
     keys = keys_for(runtime.settings)
     sender = keys.sender_key(channel, address)
     now = clock.now()
-    to_send: list[tuple[int, str]] = []
     with runtime.db.session() as session:
         case = _open_case(session, sender)
         if not (opening or deleting or anonymous or (case is not None and case.listening)):
@@ -58,7 +57,7 @@ def take(runtime: Runtime, *, channel: str, address: str, body: str, provider_id
         if not _first_receipt(session, keys.receipt_key(channel, provider_id), now):
             return Taken(case.id if case else None, duplicate=True)
         if deleting:
-            to_send.append(_delete_all(session, service, keys, sender, channel, address, now))
+            _delete_all(session, service, keys, sender, channel, address, now)
             case_id = None
         else:
             if case is None:
@@ -71,10 +70,7 @@ def take(runtime: Runtime, *, channel: str, address: str, body: str, provider_id
             case.last_message_at = now
             session.add(CaseMessage(case_id=case.id, direction="in", kind=kind, body=opening[1] if opening else body, created_at=now))
             case_id = case.id
-    if to_send:
-        enqueue_sends(runtime, to_send)
-    if case_id is not None:
-        enqueue_case(runtime, case_id)
+            queue_after_commit(session, process_case(case_id))
     log.info("anonymous case message recorded on %s", channel)
     return Taken(case_id, duplicate=False)
 
@@ -87,15 +83,6 @@ def opening_words(body: str) -> tuple[str, str] | None:
             rest = parts[1] if len(parts) > 1 and textmatch.matches_keyword(parts[0], word) else ""
             return language, rest.strip()
     return None
-
-
-def enqueue_case(runtime: Runtime, case_id: int) -> bool:
-    try:
-        runtime.queue(INBOUND).enqueue("bot.jobs.case_processing.process_case", case_id, job_timeout=60)
-        return True
-    except RedisError as exc:
-        log.warning("could not queue anonymous case %s (%s); the scheduler will", case_id, type(exc).__name__)
-        return False
 
 
 def _open_case(session: Session, sender: str) -> Case | None:
@@ -144,17 +131,15 @@ def _new_case(session: Session, keys: CaseKeys, sender: str, channel: str, addre
     raise RuntimeError("no free case alias")
 
 
-def _delete_all(session: Session, service: Counselling, keys: CaseKeys, sender: str, channel: str, address: str, now: datetime) -> tuple[int, str]:
+def _delete_all(session: Session, service: Counselling, keys: CaseKeys, sender: str, channel: str, address: str, now: datetime) -> None:
     cases = session.scalars(select(Case).where(Case.sender_key == sender)).all()
     language = cases[-1].language if cases else "da"
     if cases:
         session.execute(delete(Case).where(Case.id.in_([case.id for case in cases])))
         session.expunge_all()
     text = service.say("deleted" if cases else "nothing_to_delete", language)
-    message = add_message(
+    add_message(
         session, contact_id=None, channel=channel, to_address=None, sealed_to=keys.seal(channel, address), recipient_key=sender,
         body=text, kind="reply", send_after=now, now=now,
     )
-    session.flush()
     log.info("anonymous case(s) deleted at the young person's request: %d", len(cases))
-    return message.id, message.kind

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
-from bot.domain.cases.intake import enqueue_case
 from bot.domain.cases.on_call import alert_on_call
-from bot.domain.outbox import enqueue_sends
+from bot.domain.queueing import process_case
 from bot.runtime import Runtime
 from bot.storage.models import Case, CaseMessage, CaseReceipt, DeliveryReport
 
@@ -44,10 +43,7 @@ def alert_waiting(runtime: Runtime, now: datetime) -> int:
             minutes = int((now - case.waiting_since).total_seconds() // 60)
             created += alert_on_call(session, service, case, "waiting", now, minutes=minutes)
             case.waiting_alerted_at = now
-        session.flush()
-        to_queue = [(m.id, m.kind) for m in created]
-    enqueue_sends(runtime, to_queue)
-    return len(to_queue)
+    return len(created)
 
 
 def requeue_lost(runtime: Runtime, now: datetime, recently: dict[int, float], moment: float, queued_before: datetime | None = None) -> int:
@@ -64,7 +60,7 @@ def requeue_lost(runtime: Runtime, now: datetime, recently: dict[int, float], mo
     for case_id in case_ids:
         if moment - recently.get(case_id, -1e9) < ORPHAN_AFTER.total_seconds():
             continue
-        if enqueue_case(runtime, case_id):
+        if runtime.enqueue([process_case(case_id)]):
             recently[case_id] = moment
             queued += 1
     return queued

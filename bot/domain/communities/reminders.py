@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.core import clock, quiet_hours
 from bot.domain.contacts.contacts import write_first
 from bot.domain.contacts.conversations import await_answer
+from bot.domain.queueing import SEND_REMINDERS
 from bot.engine.localized import text_in
 from bot.engine.templates import contact_variables, render
 from bot.flows.communities import Community, reply_flow_name
@@ -174,7 +175,7 @@ def queue_due(runtime: Runtime, now: datetime, limit: int = 20_000, queued_befor
             )
     queue = runtime.queue(BULK)
     jobs = [
-        Queue.prepare_data("bot.jobs.reminders.send_batch", (ids[start:start + BATCH_SIZE],), timeout=600)
+        Queue.prepare_data(SEND_REMINDERS, (ids[start:start + BATCH_SIZE],), timeout=600)
         for start in range(0, len(ids), BATCH_SIZE)
     ]
     for start in range(0, len(jobs), 500):
@@ -267,7 +268,7 @@ def _write_one(
     message = None
     if reason is None:
         body = render_reminder(runtime, community, member, event, reminder.personal_line)
-        message = write_first(session, contact, body, send_after=now, now=now, account=community.instagram)
+        message = write_first(session, contact, body, send_after=now, now=now, account=community.instagram, queue=False)
         if message is None:
             reason = "cancelled"  # nowhere to reach them
     if reason is not None:

@@ -66,7 +66,7 @@ def reachable_at(
 
 
 def write_first(
-    session: Session, contact: Contact, body: str, *, send_after: datetime, now: datetime, account: str | None = None
+    session: Session, contact: Contact, body: str, *, send_after: datetime, now: datetime, account: str | None = None, queue: bool = True
 ) -> OutboundMessage | None:
     """An automatic message (the bot writes first) on the channel ``reachable_at`` picks; None for
     someone who said STOP or cannot be reached."""
@@ -75,7 +75,9 @@ def write_first(
     channel, address = reachable_at(contact, now=now, account=account)
     if address is None:
         return None
-    return add_message(session, contact_id=contact.id, channel=channel, to_address=address, body=body, kind="automatic", send_after=send_after, now=now)
+    return add_message(
+        session, contact_id=contact.id, channel=channel, to_address=address, body=body, kind="automatic", send_after=send_after, now=now, queue=queue
+    )
 
 
 def _open_now(contact: Contact, channel: str, now: datetime, account: str | None) -> str | None:

@@ -18,7 +18,6 @@ from bot.core import quiet_hours
 from bot.core.schedule import Occurrence
 from bot.domain.contacts.contacts import write_first
 from bot.domain.contacts.conversations import await_answer
-from bot.domain.outbox import enqueue_sends
 from bot.engine.localized import text_in
 from bot.engine.templates import contact_variables, render
 from bot.flows.mood_flows import mood_reply_flow_name
@@ -94,15 +93,14 @@ def send_due(runtime: Runtime, now: datetime, limit: int = 500) -> int:
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        queued = []
+        written = 0
         for prompt in due:
             message = _write_one(runtime, session, prompt, moods.get(prompt.checkin), now)
             if message is not None:
                 session.flush()
                 prompt.outbound_message_id = message.id
-                queued.append((message.id, message.kind))
-    enqueue_sends(runtime, queued)
-    return len(queued)
+                written += 1
+    return written
 
 
 def _write_one(runtime: Runtime, session: Session, prompt: MoodPrompt, mood: MoodCheckin | None, now: datetime) -> OutboundMessage | None:
