@@ -49,7 +49,6 @@ def run(cases: int = 50, worker_count: int = 2, database: str = "postgresql", li
     from bot.core import clock
     from bot.domain.cases.identity import new_key_set
     from bot.domain.inbound import receive
-    from bot.runtime import Runtime, set_runtime
     from bot.storage.models import Case
     from bot.web import create_app
 
@@ -63,33 +62,27 @@ def run(cases: int = 50, worker_count: int = 2, database: str = "postgresql", li
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         with common.standin() as (standin_url, stats):
             env = common.environment(url, flows_dir, prefix, standin_url, **keys)
-            runtime = Runtime(common.settings_from(env))
-            set_runtime(runtime)
-            try:
-                with common.workers(worker_count, env, runtime, Path(workdir) / "workers.log") as processes:
-                    common.warm_up(runtime, processes)
-                    for index in range(cases):
-                        receive(runtime, channel="sms", scheme="tel", address=f"+4521{index:06d}", body="RÅD", provider_id=f"SMbench{index}")
-                    opened = stats()["requests"]
-                    wait_for(stats, 2 * cases, 120)  # the introduction and "Haster det?" for each
-                    opened = stats()["requests"]
-                    client = create_app(runtime).test_client()
-                    with runtime.db.session() as session:
-                        token = create_token(session, name="bench", role="counsellor", now=clock.now())
-                        aliases = session.scalars(select(Case.alias).order_by(Case.id)).all()
-                    headers = {"Authorization": f"Bearer {token}"}
-                    latencies = []
-                    for number, alias in enumerate(aliases, 1):
-                        started = time.perf_counter()
-                        response = client.post(f"/api/cases/{alias}/reply", json={"text": "Hej, jeg er her nu."}, headers=headers)
-                        if response.status_code != 201:
-                            raise RuntimeError(f"reply to {alias}: HTTP {response.status_code}")
-                        wait_for(stats, opened + number, limit * 4)
-                        latencies.append(time.perf_counter() - started)
-                    final = stats()
-            finally:
-                common.delete_queues(runtime)
-                set_runtime(None)
+            with common.runtime_for(env) as runtime, common.workers(worker_count, env, runtime, Path(workdir) / "workers.log") as processes:
+                common.warm_up(runtime, processes)
+                for index in range(cases):
+                    receive(runtime, channel="sms", scheme="tel", address=f"+4521{index:06d}", body="RÅD", provider_id=f"SMbench{index}")
+                opened = stats()["requests"]
+                wait_for(stats, 2 * cases, 120)  # the introduction and "Haster det?" for each
+                opened = stats()["requests"]
+                client = create_app(runtime).test_client()
+                with runtime.db.session() as session:
+                    token = create_token(session, name="bench", role="counsellor", now=clock.now())
+                    aliases = session.scalars(select(Case.alias).order_by(Case.id)).all()
+                headers = {"Authorization": f"Bearer {token}"}
+                latencies = []
+                for number, alias in enumerate(aliases, 1):
+                    started = time.perf_counter()
+                    response = client.post(f"/api/cases/{alias}/reply", json={"text": "Hej, jeg er her nu."}, headers=headers)
+                    if response.status_code != 201:
+                        raise RuntimeError(f"reply to {alias}: HTTP {response.status_code}")
+                    wait_for(stats, opened + number, limit * 4)
+                    latencies.append(time.perf_counter() - started)
+                final = stats()
     latencies.sort()
     problems = []
     if final["requests"] != 3 * cases or final["max_per_recipient"] != 3:

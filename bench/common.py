@@ -102,6 +102,21 @@ def settings_from(env: dict):
 
 
 @contextmanager
+def runtime_for(env: dict):
+    """This process's Runtime for ``env``, the current one while the block runs; the run's queues
+    are deleted after it."""
+    from bot.runtime import Runtime, set_runtime
+
+    runtime = Runtime(settings_from(env))
+    set_runtime(runtime)
+    try:
+        yield runtime
+    finally:
+        delete_queues(runtime)
+        set_runtime(None)
+
+
+@contextmanager
 def standin(delay: float = 0.0):
     """The fast stand-in (bench/standin.py) in a process of its own; yields (url, stats())."""
     import requests

@@ -130,7 +130,6 @@ def run(
 
     from bot.core import clock
     from bot.jobs.scheduler import Scheduler
-    from bot.runtime import Runtime, set_runtime
     from bot.storage.models import OutboundMessage, Reminder
 
     rate_note = f", SEND_RATE={send_rate:g}" if send_rate else ""
@@ -146,9 +145,7 @@ def run(
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         with common.standin() as (standin_url, standin_stats):
             env = common.environment(url, flows_dir, prefix, standin_url, SEND_RATE=str(send_rate or ""))
-            runtime = Runtime(common.settings_from(env))
-            set_runtime(runtime)
-            try:
+            with common.runtime_for(env) as runtime:
                 setup = time.perf_counter()
                 add_members(runtime, members)
                 scheduler = Scheduler(runtime)
@@ -197,9 +194,6 @@ def run(
                         statuses = dict(session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)).all())
                         reminder_statuses = dict(session.execute(select(Reminder.status, func.count()).group_by(Reminder.status)).all())
                     noop_seconds = noop_jobs(runtime, members, timeout)
-            finally:
-                common.delete_queues(runtime)
-                set_runtime(None)
 
     problems = []
     if stats != {"requests": members, "recipients": members, "max_per_recipient": 1}:

@@ -46,88 +46,76 @@ community:
 EVENTS = 100
 
 
-def load_reminders(engine, count: int) -> None:
-    """``count`` planned reminders: members x EVENTS future events (from 4 days ahead, past the planning window)."""
+def bulk_load(engine, statements: list[tuple[str, dict | None]]) -> None:
+    """Run the (SQL, parameters) ``statements`` in one transaction, then VACUUM ANALYZE: the
+    passes are timed with the plans PostgreSQL makes for tables of that size."""
     from sqlalchemy import text
 
-    members = max(1, count // EVENTS)
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO contacts (name, language, fields, created_at) "
-                "SELECT 'Ung' || g, 'da', '{}'::json, now() FROM generate_series(1, :n) g"
-            ),
-            {"n": members},
-        )
-        connection.execute(
-            text(
-                "INSERT INTO contact_urns (contact_id, scheme, path) "
-                "SELECT id, 'tel', '+4520' || lpad(id::text, 6, '0') FROM contacts"
-            )
-        )
-        connection.execute(
-            text(
-                "INSERT INTO members (contact_id, community, status, source, joined_at, consent_at) "
-                "SELECT id, 'stored', 'active', 'api', now(), now() FROM contacts"
-            )
-        )
-        connection.execute(
-            text(
-                "INSERT INTO events (community, starts_at, ends_at, local_date, kind) "
-                "SELECT 'stored', date_trunc('day', now()) + (g + 3) * interval '1 day' + interval '15 hours', "
-                "date_trunc('day', now()) + (g + 3) * interval '1 day' + interval '20 hours', "
-                "(date_trunc('day', now()) + (g + 3) * interval '1 day')::date, 'regular' "
-                "FROM generate_series(1, :events) g"
-            ),
-            {"events": EVENTS},
-        )
-        connection.execute(
-            text(
-                "INSERT INTO reminders (member_id, event_id, send_at, status, updated_at) "
-                "SELECT m.id, e.id, e.starts_at - interval '6 hours' + (m.id % 60) * interval '1 minute', 'planned', now() "
-                "FROM events e CROSS JOIN members m ORDER BY e.id, m.id LIMIT :count"
-            ),
-            {"count": count},
-        )
+        for sql, parameters in statements:
+            connection.execute(text(sql), parameters)
+    # VACUUM cannot run inside a transaction.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
+
+
+def load_reminders(engine, count: int) -> None:
+    """``count`` planned reminders: members x EVENTS future events (from 4 days ahead, past the planning window)."""
+    bulk_load(engine, [
+        (
+            "INSERT INTO contacts (name, language, fields, created_at) "
+            "SELECT 'Ung' || g, 'da', '{}'::json, now() FROM generate_series(1, :n) g",
+            {"n": max(1, count // EVENTS)},
+        ),
+        ("INSERT INTO contact_urns (contact_id, scheme, path) SELECT id, 'tel', '+4520' || lpad(id::text, 6, '0') FROM contacts", None),
+        (
+            "INSERT INTO members (contact_id, community, status, source, joined_at, consent_at) "
+            "SELECT id, 'stored', 'active', 'api', now(), now() FROM contacts",
+            None,
+        ),
+        (
+            "INSERT INTO events (community, starts_at, ends_at, local_date, kind) "
+            "SELECT 'stored', date_trunc('day', now()) + (g + 3) * interval '1 day' + interval '15 hours', "
+            "date_trunc('day', now()) + (g + 3) * interval '1 day' + interval '20 hours', "
+            "(date_trunc('day', now()) + (g + 3) * interval '1 day')::date, 'regular' "
+            "FROM generate_series(1, :events) g",
+            {"events": EVENTS},
+        ),
+        (
+            "INSERT INTO reminders (member_id, event_id, send_at, status, updated_at) "
+            "SELECT m.id, e.id, e.starts_at - interval '6 hours' + (m.id % 60) * interval '1 minute', 'planned', now() "
+            "FROM events e CROSS JOIN members m ORDER BY e.id, m.id LIMIT :count",
+            {"count": count},
+        ),
+    ])
 
 
 def load_history(engine, count: int = 200_000) -> None:
     """What months of use leave: ended conversations, processed inbound messages, sent outbox rows."""
-    from sqlalchemy import text
-
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO conversations (contact_id, flow, step, data, started_at, updated_at, timeout_at, expires_at, ended_at, end_reason) "
-                "SELECT 1 + g % (SELECT count(*) FROM contacts), 'stored.svar', 'svar', '{}'::json, "
-                "now() - g * interval '1 minute', now() - g * interval '1 minute', now() - g * interval '1 minute', "
-                "now() - g * interval '1 minute', now() - g * interval '1 minute', 'done' FROM generate_series(1, :n) g"
-            ),
+    bulk_load(engine, [
+        (
+            "INSERT INTO conversations (contact_id, flow, step, data, started_at, updated_at, timeout_at, expires_at, ended_at, end_reason) "
+            "SELECT 1 + g % (SELECT count(*) FROM contacts), 'stored.svar', 'svar', '{}'::json, "
+            "now() - g * interval '1 minute', now() - g * interval '1 minute', now() - g * interval '1 minute', "
+            "now() - g * interval '1 minute', now() - g * interval '1 minute', 'done' FROM generate_series(1, :n) g",
             {"n": count},
-        )
-        connection.execute(
-            text(
-                "INSERT INTO inbound_messages (contact_id, channel, provider_id, body, received_at, processed_at) "
-                "SELECT 1 + g % (SELECT count(*) FROM contacts), 'sms', 'SM' || md5(g::text), 'ja', "
-                "now() - g * interval '1 minute', now() - g * interval '1 minute' FROM generate_series(1, :n) g"
-            ),
+        ),
+        (
+            "INSERT INTO inbound_messages (contact_id, channel, provider_id, body, received_at, processed_at) "
+            "SELECT 1 + g % (SELECT count(*) FROM contacts), 'sms', 'SM' || md5(g::text), 'ja', "
+            "now() - g * interval '1 minute', now() - g * interval '1 minute' FROM generate_series(1, :n) g",
             {"n": count},
-        )
-        connection.execute(
-            text(
-                "INSERT INTO outbound_messages (contact_id, channel, to_address, body, kind, status, send_after, attempts, "
-                "provider_id, created_at, enqueued_at, sending_started_at, sent_at, updated_at) "
-                "SELECT 1 + g % (SELECT count(*) FROM contacts), 'sms', '+4520000000', 'Hej', 'automatic', 'delivered', "
-                "now() - g * interval '1 minute', 1, 'SM' || md5(g::text), now() - g * interval '1 minute', "
-                "now() - g * interval '1 minute', now() - g * interval '1 minute', now() - g * interval '1 minute', "
-                "now() - g * interval '1 minute' FROM generate_series(1, :n) g"
-            ),
+        ),
+        (
+            "INSERT INTO outbound_messages (contact_id, channel, to_address, body, kind, status, send_after, attempts, "
+            "provider_id, created_at, enqueued_at, sending_started_at, sent_at, updated_at) "
+            "SELECT 1 + g % (SELECT count(*) FROM contacts), 'sms', '+4520000000', 'Hej', 'automatic', 'delivered', "
+            "now() - g * interval '1 minute', 1, 'SM' || md5(g::text), now() - g * interval '1 minute', "
+            "now() - g * interval '1 minute', now() - g * interval '1 minute', now() - g * interval '1 minute', "
+            "now() - g * interval '1 minute' FROM generate_series(1, :n) g",
             {"n": count},
-        )
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE"))
+        ),
+    ])
 
 
 def time_passes(scheduler, runtime, passes: int, due: int = 0) -> tuple[float, float, int]:
@@ -165,7 +153,6 @@ def run(reminders: int = 1_000_000, passes: int = 200, history: bool = False, ke
     from sqlalchemy import func, select
 
     from bot.jobs.scheduler import Scheduler
-    from bot.runtime import Runtime, set_runtime
     from bot.storage.models import Reminder
 
     print(f"scheduler pass: {reminders} stored reminders, {passes} passes per line; {common.load()}", flush=True)
@@ -175,9 +162,7 @@ def run(reminders: int = 1_000_000, passes: int = 200, history: bool = False, ke
         flows_dir.mkdir()
         (flows_dir / "stored.yaml").write_text(COMMUNITY)
         env = common.environment(url, flows_dir, f"bench-{uuid.uuid4().hex[:8]}", "http://127.0.0.1:9")
-        runtime = Runtime(common.settings_from(env))
-        set_runtime(runtime)
-        try:
+        with common.runtime_for(env) as runtime:
             scheduler = Scheduler(runtime)
             scheduler.run_pass()  # plans (at most every 5 minutes); what follows is the steady state
 
@@ -200,9 +185,6 @@ def run(reminders: int = 1_000_000, passes: int = 200, history: bool = False, ke
             line(f"{stored} reminders stored, nothing due")
             line(f"{stored} reminders stored, 1000 due", 1000)
             line(f"{stored} reminders stored, 10000 due", 10_000)
-        finally:
-            common.delete_queues(runtime)
-            set_runtime(None)
     key = next(label for label in results if label.endswith("stored, nothing due"))
     median, p95 = results[key]
     print(f"scheduler pass with {stored} future reminders stored: median {median:.1f} ms, p95 {p95:.1f} ms (limit {limit_ms:.0f} ms); {common.load()}")

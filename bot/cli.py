@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from bot.api.commands import members, tokens
-from bot.command_runtime import command_runtime, require_current_schema
+from bot.command_runtime import command_runtime, echo_table, minute, ready_runtime, require_current_schema
 from bot.config import ConfigError
+from bot.domain.staff import ROLES as STAFF_ROLES
 
 
 @click.group()
@@ -183,6 +184,95 @@ def cases_purge() -> None:
     deleted = purge(runtime, clock.now())
     click.echo(f"{deleted} case(s) deleted")
 
+
+@cli.group()
+def users() -> None:
+    """Accounts for the staff console."""
+
+
+@users.command("add")
+@click.argument("email")
+@click.option(
+    "--role", required=True, type=click.Choice(STAFF_ROLES),
+    help="staff: their communities; counsellor: anonymous cases; admin: everything but cases (these two with a second factor)",
+)
+@click.option("--community", "communities", multiple=True, metavar="SLUG", help="A community a staff user works in (repeat for more)")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input instead of asking")
+def users_add(email: str, role: str, communities: tuple[str, ...], password_stdin: bool) -> None:
+    """Give EMAIL an account for the staff console, with a password."""
+    from bot.core import clock
+    from bot.domain.communities.members import known_communities
+    from bot.domain.staff.accounts import AccountError, add_user
+
+    runtime = ready_runtime()
+    known = known_communities(runtime)
+    for slug in communities:
+        if slug not in known:
+            raise click.ClickException(f"no community {slug!r} (known: {', '.join(sorted(known)) or 'none'})")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    try:
+        with runtime.db.session() as session:
+            user = add_user(session, email=email, role=role, communities=communities, password=password, now=clock.now())
+            added = f"{user.email} added as {user.role}"
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(added)
+
+
+@users.command("list")
+def users_list() -> None:
+    """The accounts: role, communities, second factor, disabled, last sign-in (never a password)."""
+    from bot.domain.staff.accounts import list_users
+
+    runtime = ready_runtime()
+    zone = runtime.settings.zone
+    with runtime.db.session() as session:
+        rows = [
+            (
+                user.email, user.role, ",".join(user.communities) or "-", "yes" if user.totp_enrolled_at else "no",
+                minute(user.disabled_at, zone), minute(user.last_sign_in_at, zone),
+            )
+            for user in list_users(session)
+        ]
+    headings = ("EMAIL", "ROLE", "COMMUNITIES", "2FA", "DISABLED", "LAST SIGN-IN")
+    echo_table(headings, rows, when_empty="no users; add one with `ungebot users add EMAIL --role admin`")
+
+
+@users.command("disable")
+@click.argument("email")
+def users_disable(email: str) -> None:
+    """Stop EMAIL from signing in, at once: their open sessions end."""
+    from bot.core import clock
+    from bot.domain.staff.accounts import AccountError, disable_user
+
+    runtime = ready_runtime()
+    try:
+        with runtime.db.session() as session:
+            disabled = disable_user(session, email, clock.now()).email
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{disabled} is disabled and signed out")
+
+
+@users.command("reset-2fa")
+@click.argument("email")
+def users_reset_2fa(email: str) -> None:
+    """Forget EMAIL's second factor (a lost phone): they set up a new one at their next sign-in."""
+    from bot.core import clock
+    from bot.domain.staff.accounts import AccountError, reset_second_factor
+
+    runtime = ready_runtime()
+    try:
+        with runtime.db.session() as session:
+            reset = reset_second_factor(session, email, clock.now()).email
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{reset} is signed out and sets up a new second factor at the next sign-in")
 
 
 cli.add_command(tokens)

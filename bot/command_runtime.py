@@ -6,7 +6,10 @@ typo should answer at once, not after loading Alembic, SQLAlchemy and Redis.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -34,3 +37,18 @@ def ready_runtime() -> Runtime:
     runtime = command_runtime()
     require_current_schema(runtime)
     return runtime
+
+
+def minute(moment: datetime | None, zone: ZoneInfo) -> str:
+    """A stored time as a listing shows it: local, to the minute; "-" for never."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def echo_table(headings: Sequence[str], rows: Sequence[Sequence[str]], *, when_empty: str) -> None:
+    if not rows:
+        click.echo(when_empty)
+        return
+    table = [tuple(headings), *rows]
+    widths = [max(len(row[column]) for row in table) for column in range(len(headings))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -9,6 +9,7 @@ import base64
 import binascii
 import math
 import re
+import secrets
 from datetime import time
 from pathlib import Path
 from typing import Annotated
@@ -249,6 +250,12 @@ class Settings(BaseSettings):
         return _quiet_hours(self.quiet_hours)
 
     @property
+    def app_secret_key(self) -> str:
+        """SECRET_KEY: Flask signs with it, and staff accounts seal their TOTP secrets with a key
+        derived from it (bot.domain.staff.second_factor)."""
+        return self.secret_key or _local_secret_key()
+
+    @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
             url = self.database_url
@@ -260,6 +267,16 @@ class Settings(BaseSettings):
             return url
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{INSTANCE_DIR / 'ungebot.sqlite3'}"
+
+
+def _local_secret_key() -> str:
+    """A key kept in instance/ for a laptop; servers set SECRET_KEY so all processes share one."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def load_settings(**overrides) -> Settings:

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import logging
-import secrets
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_wtf.csrf import CSRFProtect
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from bot import console
 from bot.api.routes import blueprint as api
-from bot.config import INSTANCE_DIR
 from bot.runtime import Runtime, get_runtime
 from handlers.health import blueprint as health
 from handlers.instagram import blueprint as instagram
@@ -27,7 +26,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     runtime = runtime or get_runtime()
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=runtime.settings.secret_key or _local_secret_key(),
+        SECRET_KEY=runtime.settings.app_secret_key,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         JSON_AS_ASCII=False,
     )
@@ -46,9 +45,12 @@ def create_app(runtime: Runtime | None = None) -> Flask:
 
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, not cookies: a browser cannot be tricked into sending one
+    console.register(app)  # cookies: every form and every htmx request carries the CSRF token
 
     @app.errorhandler(HTTPException)
     def plain_http_error(error: HTTPException):
+        if request.path.startswith("/console"):
+            return console.error_page(error)
         # Only the body becomes JSON: the exception's headers (Allow on a 405, WWW-Authenticate,
         # Retry-After) tell the client what to do instead.
         headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
@@ -76,13 +78,3 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         return jsonify(error="Service Unavailable", detail="try again shortly"), 503
 
     return app
-
-
-def _local_secret_key() -> str:
-    """A key kept in instance/ for a laptop; servers set SECRET_KEY so all processes share one."""
-    path = INSTANCE_DIR / "secret_key"
-    if not path.exists():
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()

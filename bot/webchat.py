@@ -14,16 +14,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import json
 import logging
-import math
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from redis.exceptions import RedisError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -182,57 +179,3 @@ def _read_cursor(cursor: str | None) -> dict[str, int]:
     ):
         raise InvalidCursor("the cursor is not one this server gave")
     return entries
-
-
-# -- limits ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Limit:
-    name: str
-    per_minute: int
-
-
-# What one young person needs, with room: a message every few seconds; a poll every two seconds,
-# and a few sooner after each message.
-SESSION_MESSAGES = Limit("session-messages", 20)
-SESSION_POLLS = Limit("session-polls", 150)
-# Sessions cost nothing to make, so new sessions and messages count per IP address as well. Polls
-# have a limit of their own: a school or library shows many young people behind one address.
-IP_WRITES = Limit("ip-writes", 60)
-IP_POLLS = Limit("ip-polls", 600)
-
-
-def network_key(secret_key: str, ip_address: str) -> str:
-    """Who is calling, for counting only: the IP address never leaves this function."""
-    return hmac.new(secret_key.encode(), f"webchat-ip:{ip_address}".encode(), hashlib.sha256).hexdigest()
-
-
-def over_limit(runtime: Runtime, limit: Limit, who: str) -> int | None:
-    """Count one request by ``who``: None while ``limit`` allows it, else the seconds until it
-    will (Retry-After). Without Redis the chat goes on without its limits."""
-    key = f"{runtime.queue_prefix}:webchat:{limit.name}:{who}"
-    try:
-        wait_ms = runtime.redis.register_script(_SLIDING_WINDOW)(keys=[key], args=[limit.per_minute, 60_000, secrets.token_hex(8)])
-    except RedisError as exc:
-        log.warning("web chat limits: Redis unavailable (%s); letting the request through", type(exc).__name__)
-        return None
-    return math.ceil(int(wait_ms) / 1000) if int(wait_ms) > 0 else None
-
-
-# KEYS[1]: the requests of the last window (a sorted set by time); ARGV: limit, window (ms), a
-# unique member. Exactly "at most limit in any window", with Redis's clock for every web process.
-# Returns 0 when the request counts, else the milliseconds until the oldest one leaves the window.
-_SLIDING_WINDOW = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + window - now)
-end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], window)
-return 0
-"""

@@ -10,12 +10,12 @@ style, nothing loaded from anywhere else.
 """
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request, send_from_directory
 
 from bot import webchat
+from bot.limits import Limit, network_key, over_limit
 from bot.metrics import WEBHOOK_REQUESTS
 
 blueprint = Blueprint(
@@ -23,10 +23,14 @@ blueprint = Blueprint(
 )
 
 POLL_SECONDS = 2
-# Where a proxy in front of us can be: loopback and the private ranges (RFC 1918, RFC 4193).
-OUR_NETWORKS = tuple(
-    ipaddress.ip_network(network) for network in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7")
-)
+# What one young person needs, with room: a message every few seconds; a poll every two seconds,
+# and a few sooner after each message.
+SESSION_MESSAGES = Limit("webchat-session-messages", 20)
+SESSION_POLLS = Limit("webchat-session-polls", 150)
+# Sessions cost nothing to make, so new sessions and messages count per IP address as well. Polls
+# have a limit of their own: a school or library shows many young people behind one address.
+IP_WRITES = Limit("webchat-ip-writes", 60)
+IP_POLLS = Limit("webchat-ip-polls", 600)
 TEXTS = {
     "da": {
         "title": "Chat med Ungebot",
@@ -138,35 +142,15 @@ def widget():
     return send_from_directory(blueprint.static_folder, "widget.js", mimetype="text/javascript")
 
 
-def _limit(limit: webchat.Limit, who: str) -> None:
-    retry_after = webchat.over_limit(_runtime(), limit, who)
+def _limit(limit: Limit, who: str) -> None:
+    retry_after = over_limit(_runtime(), limit, who)
     if retry_after is not None:
         WEBHOOK_REQUESTS.labels("webchat", "rate_limited").inc()
         _refuse(429, "too many requests; try again later", {"Retry-After": str(retry_after)})
 
 
 def _network() -> str:
-    return webchat.network_key(current_app.secret_key, _client_address())
-
-
-def _client_address() -> str:
-    """The address to count a request against. A peer on our own network (private or loopback)
-    is our proxy, so the client is the last address in X-Forwarded-For that is not one of ours
-    (Rails's default, too). From any other peer the header could be made up to dodge the limits."""
-    address = request.remote_addr or ""
-    for forwarded in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
-        if not _ours(address):
-            break
-        address = forwarded.strip() or address
-    return address
-
-
-def _ours(address: str) -> bool:
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(parsed in network for network in OUR_NETWORKS)
+    return network_key(current_app.secret_key)
 
 
 def _session_address() -> str:
@@ -178,15 +162,15 @@ def _session_address() -> str:
 
 @blueprint.post("/api/sessions")
 def new_session():
-    _limit(webchat.IP_WRITES, _network())
+    _limit(IP_WRITES, _network())
     return jsonify(token=webchat.new_token()), 201
 
 
 @blueprint.post("/api/messages")
 def post_message():
     address = _session_address()
-    _limit(webchat.IP_WRITES, _network())
-    _limit(webchat.SESSION_MESSAGES, address)
+    _limit(IP_WRITES, _network())
+    _limit(SESSION_MESSAGES, address)
     if not request.is_json:
         _refuse(415, "send JSON")
     data = _json_body()
@@ -216,8 +200,8 @@ def _json_body():
 @blueprint.get("/api/messages")
 def list_messages():
     address = _session_address()
-    _limit(webchat.IP_POLLS, _network())
-    _limit(webchat.SESSION_POLLS, address)
+    _limit(IP_POLLS, _network())
+    _limit(SESSION_POLLS, address)
     try:
         found, cursor = webchat.messages_after(_runtime(), address, request.args.get("after"))
     except webchat.InvalidCursor as error:

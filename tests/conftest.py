@@ -23,6 +23,9 @@ from bot.storage.db import dispose_all
 from bot.storage.migrate import upgrade
 from bot.storage.models import Base
 
+# Fixtures that several test modules share: here, rather than imported from one test module into another.
+pytest_plugins = ["support.staff_api", "support.instagram", "support.counselling"]
+
 PROJECT = Path(__file__).resolve().parent.parent
 SHIPPED_FLOWS = PROJECT / "flows"
 REDIS_URL = os.environ.get("UNGEBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")

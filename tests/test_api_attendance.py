@@ -7,26 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from test_api_communities import (  # noqa: F401  (fixtures)
-    CAFE,
-    FREJA,
-    IDA,
-    OLIVER,
-    cafe,
-    check_roles,
-    client,
-    flows_dir,
-    join,
-    local,
-    staff,
-    tokens,
-)
 
 import bot.api.attendance as api
 from bot.core import clock
 from bot.domain.attendance import attendance
 from bot.domain.communities import members, reminders
 from bot.storage.models import Attendance, Event, Member
+
+from support.staff_api import CAFE, FREJA, IDA, OLIVER, check_roles, join, local
 
 MO = "+4529500004"
 
@@ -99,7 +87,7 @@ def test_staff_see_replies_and_mark_who_came_from_the_day_of_the_event(cafe, cli
     assert rows == {freja: "attended", oliver: None, ida: None}
 
 
-def test_wrong_events_members_and_bodies_are_refused_cleanly(cafe, client, staff, runtime_factory, flows_dir):
+def test_wrong_events_members_and_bodies_are_refused_cleanly(cafe, client, staff, runtime_factory, cafe_flows_dir):
     freja = join(cafe, FREJA, "Freja")
     event_id = event_on(cafe, local(2026, 11, 26).date())
     with cafe.db.session() as session:
@@ -130,9 +118,9 @@ def test_wrong_events_members_and_bodies_are_refused_cleanly(cafe, client, staff
         if field:
             assert field in response.json["fields"]
 
-    edited = flows_dir / f"{CAFE}.yaml"
+    edited = cafe_flows_dir / f"{CAFE}.yaml"
     edited.write_text(edited.read_text(encoding="utf-8").replace("  reminder:", "  cancelled: [2026-11-26]\n  reminder:"), encoding="utf-8")
-    reminders.plan(runtime_factory(flows_dir=flows_dir))
+    reminders.plan(runtime_factory(flows_dir=cafe_flows_dir))
     cancelled = presence(client, staff, event_id, freja, "attended")
     assert cancelled.status_code == 409 and "cancelled" in cancelled.json["detail"]
     with cafe.db.session() as session:

@@ -1,111 +1,18 @@
-"""Communities and their events through the API, as staff see them.
-
-The fixtures here (a Thursday café, a client, tokens per role) are shared with
-test_api_reminders.py and test_api_attendance.py.
-"""
+"""Communities and their events through the API, as staff see them."""
 from __future__ import annotations
 
-import logging
-import shutil
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
-import pytest
-from openapi_core import Config, OpenAPI
-from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
-from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
-
-from bot.api.auth import create_token
-from bot.api.openapi import document
 from bot.core import clock
 from bot.domain.communities import members
 from bot.web import create_app
 
-FIXTURE = Path(__file__).parent / "fixtures" / "communities" / "torsdag.yaml"
-CPH = ZoneInfo("Europe/Copenhagen")
-CAFE = "torsdag"
-FREJA, OLIVER, IDA = "+4529500001", "+4529500002", "+4529500003"
-PHONES = (FREJA, OLIVER, IDA, "+4512345602")  # the last is the staff member Ali's, in the YAML
+from support.staff_api import CAFE, FREJA, IDA, OLIVER, check_roles, join, local
+
 CHRISTMAS = """  cancelled:
     - {date: 2026-11-26, reason: Personalemøde}
     - {date: 2026-12-24, reason: Juleaften}
   extra:
     - {date: 2026-12-19, time: "14:00-17:00", note: Julehygge}
 """
-
-
-def local(*args) -> datetime:
-    return datetime(*args, tzinfo=CPH)
-
-
-@pytest.fixture
-def flows_dir(tmp_path):
-    directory = tmp_path / "flows"
-    directory.mkdir()
-    shutil.copy(FIXTURE, directory / f"{CAFE}.yaml")
-    return directory
-
-
-@pytest.fixture
-def cafe(runtime_factory, flows_dir):
-    clock.set_now(local(2026, 11, 26, 8, 0))  # a Thursday; the café opens at 16:00
-    runtime = runtime_factory(flows_dir=flows_dir)
-    assert set(runtime.flows.current().communities) == {CAFE}, runtime.flows.last_result.problems
-    return runtime
-
-
-@pytest.fixture
-def client(cafe):
-    return create_app(cafe).test_client()
-
-
-def bearer(runtime, name: str, role: str) -> dict[str, str]:
-    with runtime.db.session() as session:
-        return {"Authorization": f"Bearer {create_token(session, name=name, role=role, now=clock.now())}"}
-
-
-@pytest.fixture
-def tokens(cafe) -> dict[str, dict[str, str]]:
-    """Headers per role; the staff token is called kirsten."""
-    return {
-        "none": {},
-        "counsellor": bearer(cafe, "sofie", "counsellor"),
-        "staff": bearer(cafe, "kirsten", "staff"),
-        "admin": bearer(cafe, "anne", "admin"),
-    }
-
-
-@pytest.fixture
-def staff(tokens):
-    return tokens["staff"]
-
-
-def join(runtime, phone: str, name: str | None, **fields) -> int:
-    with runtime.db.session() as session:
-        member = members.add_member(session, community=CAFE, phone=phone, name=name, source="api", now=clock.now(), **fields)
-        session.flush()
-        return member.id
-
-
-def check_roles(client, tokens, calls, caplog) -> None:
-    """Every call: 401 without a token, 403 for a counsellor, and for staff and admin the
-    expected status, with an answer that matches the OpenAPI document. No phone number is logged."""
-    caplog.set_level(logging.DEBUG)
-    openapi = OpenAPI.from_dict(document(), config=Config(spec_validator_cls=None))
-    for method, path, body, expected in calls:
-        assert client.open(path, method=method, json=body, headers=tokens["none"]).status_code == 401, path
-        refused = client.open(path, method=method, json=body, headers=tokens["counsellor"])
-        assert refused.status_code == 403 and "counsellor" in refused.json["detail"], path
-        for role in ("staff", "admin"):
-            response = client.open(path, method=method, json=body, headers=tokens[role])
-            assert response.status_code == expected, (role, method, path, response.get_data(as_text=True))
-            if response.is_json:  # openapi-core reads a CSV body as bytes, never as the string it is
-                request = Request(EnvironBuilder(path=path, method=method, json=body, headers=tokens[role]).get_environ())
-                openapi.validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
-    for phone in PHONES:
-        assert phone[-8:] not in caplog.text
 
 
 def test_every_community_route_needs_staff_or_admin(cafe, client, tokens, caplog):
@@ -181,11 +88,11 @@ def test_events_default_to_the_next_two_weeks_stored_as_far_as_planned(cafe, cli
     assert again["events"][0]["id"] == tonight["id"], "asking again plans nothing twice"
 
 
-def test_cancelled_evenings_are_listed_and_flagged_near_and_far(cafe, runtime_factory, flows_dir, staff):
+def test_cancelled_evenings_are_listed_and_flagged_near_and_far(cafe, runtime_factory, cafe_flows_dir, staff):
     create_app(cafe).test_client().get(f"/api/communities/{CAFE}/events", headers=staff)  # tonight is stored
-    path = flows_dir / f"{CAFE}.yaml"
+    path = cafe_flows_dir / f"{CAFE}.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("  reminder:", CHRISTMAS + "  reminder:"), encoding="utf-8")
-    client = create_app(runtime_factory(flows_dir=flows_dir)).test_client()  # reads the edited file at once
+    client = create_app(runtime_factory(flows_dir=cafe_flows_dir)).test_client()  # reads the edited file at once
     response = client.get(f"/api/communities/{CAFE}/events?from=2026-11-26&to=2026-12-31", headers=staff)
     assert response.status_code == 200, response.json
     events = [

@@ -4,27 +4,13 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
-from test_api_communities import (  # noqa: F401  (fixtures)
-    CAFE,
-    FREJA,
-    IDA,
-    OLIVER,
-    PHONES,
-    cafe,
-    check_roles,
-    client,
-    flows_dir,
-    join,
-    local,
-    staff,
-    tokens,
-)
 
 from bot.core import clock
 from bot.storage.models import Reminder
 from bot.web import create_app
 
 from helpers import drain
+from support.staff_api import CAFE, FREJA, IDA, OLIVER, PHONES, check_roles, join, local
 
 MO = "+4529500004"
 TEXT = "Hej {name}! Caféen har åbent i dag kl. 16:00. Kommer du?"
@@ -203,12 +189,12 @@ def test_the_morning_screen_checks_its_date_and_community(cafe, client, staff):
     assert client.get("/api/communities/nowhere/reminders", headers=staff).status_code == 404
 
 
-def test_cancelling_the_evening_leaves_its_reminders_unchangeable(cafe, client, staff, runtime_factory, flows_dir):
+def test_cancelling_the_evening_leaves_its_reminders_unchangeable(cafe, client, staff, runtime_factory, cafe_flows_dir):
     join(cafe, FREJA, "Freja")
     (reminder,) = morning(client, staff)["reminders"]
-    path = flows_dir / f"{CAFE}.yaml"
+    path = cafe_flows_dir / f"{CAFE}.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("  reminder:", "  cancelled: [2026-11-26]\n  reminder:"), encoding="utf-8")
-    client = create_app(runtime_factory(flows_dir=flows_dir)).test_client()
+    client = create_app(runtime_factory(flows_dir=cafe_flows_dir)).test_client()
     screen = morning(client, staff)
     assert screen["events"][0]["cancelled"] is True and screen["reminders"][0]["status"] == "cancelled"
     response = client.post(f"/api/reminders/{reminder['id']}/skip", headers=staff)

@@ -20,8 +20,6 @@ from schemathesis.checks import (
 )
 from schemathesis.config import SchemathesisConfig
 from sqlalchemy import select
-from test_api_cases import THURSDAY_EVENING, case_keys, open_case
-from test_api_communities import local
 
 import bot.api.routes  # noqa: F401  (importing it registers every route)
 from bot.api import ROLES
@@ -35,6 +33,8 @@ from bot.storage.models import Booking, Case, Event, Member, Reminder, StaffNoti
 from bot.web import create_app
 
 from conftest import SERVER_DATABASE
+from support.counselling import THURSDAY_EVENING, case_keys, open_case
+from support.staff_api import local
 
 CAFE, GYM = "cafe", "gym"
 YOUNG = ("+4520120001", "+4520120002", "+4520120003")

@@ -34,18 +34,22 @@ def join(runtime, phone="+4529400001", name="Sara", **fields) -> int:
         return member.id
 
 
-def live_through(runtime, day: datetime) -> None:
-    """The day from the morning until the follow-up the morning after the event."""
-    for moment in (day.replace(hour=10, minute=1), day.replace(hour=23), day + timedelta(days=1, hours=0, minutes=1)):
-        clock.set_now(moment)
-        drain(runtime)
+def live_through(runtime, *days: datetime) -> None:
+    """Each day from the morning until the follow-up the morning after the event."""
+    for day in days:
+        for moment in (day.replace(hour=10, minute=1), day.replace(hour=23), day + timedelta(days=1, hours=0, minutes=1)):
+            clock.set_now(moment)
+            drain(runtime)
+
+
+def event_on(session, day: datetime) -> Event:
+    return session.scalars(select(Event).where(Event.local_date == day.date(), Event.community == "torsdag")).one()
 
 
 def test_two_silent_misses_tell_the_staff_once_and_send_one_we_miss_you(cafe, twilio):
     clock.set_now(THURSDAYS[0])
     join(cafe)
-    for day in THURSDAYS[:2]:
-        live_through(cafe, day)
+    live_through(cafe, *THURSDAYS[:2])
     to_staff = twilio.sent_bodies_to("+4512345602")
     assert len(to_staff) == 1
     assert to_staff[0] == (
@@ -63,8 +67,7 @@ def test_the_contact_person_is_told_only_with_the_young_persons_consent(cafe, tw
     clock.set_now(THURSDAYS[0])
     join(cafe, phone="+4529400002", name="Ali", contact_person_name="Pia", contact_person_phone="+4512340000", contact_person_consent=True)
     join(cafe, phone="+4529400003", name="Mo", contact_person_name="Per", contact_person_phone="+4512340001", contact_person_consent=False)
-    for day in THURSDAYS[:2]:
-        live_through(cafe, day)
+    live_through(cafe, *THURSDAYS[:2])
     assert len(twilio.sent_bodies_to("+4512340000")) == 1
     assert twilio.sent_bodies_to("+4512340001") == []
     staff = twilio.sent_bodies_to("+4512345602")
@@ -77,20 +80,16 @@ def test_saying_no_is_not_a_silent_miss(cafe, twilio):
     for day in THURSDAYS[:3]:
         live_through(cafe, day)
         with cafe.db.session() as session:
-            event = session.scalars(select(Event).where(Event.local_date == day.date(), Event.community == "torsdag")).one()
-            member = session.get(Member, member_id)
-            attendance.record_reply(session, member.contact_id, event.id, "declined", clock.now())
+            attendance.record_reply(session, session.get(Member, member_id).contact_id, event_on(session, day).id, "declined", clock.now())
     assert twilio.sent_bodies_to("+4512345602") == []
 
 
 def test_coming_back_resets_the_count_and_welcomes_them(cafe, twilio):
     clock.set_now(THURSDAYS[0])
     member_id = join(cafe)
-    for day in THURSDAYS[:2]:
-        live_through(cafe, day)
+    live_through(cafe, *THURSDAYS[:2])
     with cafe.db.session() as session:
-        event = session.scalars(select(Event).where(Event.local_date == THURSDAYS[1].date())).one()
-        attendance.set_presence(session, session.get(Member, member_id), event, "attended", "Ali", clock.now())
+        attendance.set_presence(session, session.get(Member, member_id), event_on(session, THURSDAYS[1]), "attended", "Ali", clock.now())
     with cafe.db.session() as session:
         assert session.get(Member, member_id).no_show_notified_at is None
         assert session.get(Member, member_id).status == "active", "a quiet member is never removed"
@@ -118,7 +117,7 @@ def test_falling_attendance_of_the_whole_community_is_flagged_once(cafe, twilio)
         clock.set_now(day.replace(hour=20))
         came = 4 if index < 3 else 1
         with cafe.db.session() as session:
-            event = session.scalars(select(Event).where(Event.local_date == day.date(), Event.community == "torsdag")).one()
+            event = event_on(session, day)
             for member_id in ids[:came]:
                 attendance.set_presence(session, session.get(Member, member_id), event, "attended", "Ali", clock.now())
         clock.set_now(day + timedelta(days=1, minutes=1))

@@ -9,13 +9,10 @@ from __future__ import annotations
 import threading
 import time
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from test_api_communities import check_roles
 
-from bot.api.auth import create_token
 from bot.core import clock
 from bot.domain.attendance.attendance import silent_misses
 from bot.domain.bookings import bookings
@@ -28,8 +25,8 @@ from bot.storage.models import Attendance, Booking, Event, Member, Reminder
 from bot.web import create_app
 
 from helpers import BOOKABLE_COMMUNITY_FILE, COMMUNITY_FILE, drain, outbox
+from support.staff_api import CPH, check_roles, local, tokens_per_role
 
-CPH = ZoneInfo("Europe/Copenhagen")
 GYM = "gym"
 SUNDAY_NOON = datetime(2026, 11, 29, 12, 0, tzinfo=CPH)
 SARA, NOAH, IDA, EMMA = "+4529600001", "+4529600002", "+4529600003", "+4529600004"
@@ -49,10 +46,6 @@ FIRST_LIST = (
     "1 mandag 30. nov. kl. 15:00\n2 mandag 30. nov. kl. 16:00\n3 mandag 30. nov. kl. 17:00\n"
     "4 mandag 30. nov. kl. 18:00\n5 mandag 30. nov. kl. 19:00"
 )
-
-
-def local(*args) -> datetime:
-    return datetime(*args, tzinfo=CPH)
 
 
 @pytest.fixture
@@ -504,11 +497,7 @@ def client(gym):
 
 @pytest.fixture
 def tokens(gym) -> dict[str, dict[str, str]]:
-    def bearer(name, role):
-        with gym.db.session() as session:
-            return {"Authorization": f"Bearer {create_token(session, name=name, role=role, now=clock.now())}"}
-
-    return {"none": {}, "counsellor": bearer("sofie", "counsellor"), "staff": bearer("kirsten", "staff"), "admin": bearer("anne", "admin")}
+    return tokens_per_role(gym)
 
 
 def test_every_booking_route_needs_staff_or_admin(gym, client, tokens, caplog):

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from test_instagram_webhook import COUNSELLING_PROFILE, OPEN_PROFILE, YOUNG_PERSON, entry, event, flows_dir, post, text  # noqa: F401
 
 from bot.core import clock
 from bot.domain.cases import inbox
@@ -23,6 +22,7 @@ from bot.web import create_app
 
 from conftest import META_OTHER_TOKEN, META_TOKEN
 from helpers import drain, outbox
+from support.instagram import COUNSELLING_PROFILE, OPEN_PROFILE, YOUNG_PERSON, entry, event, post, text
 
 CPH = ZoneInfo("Europe/Copenhagen")
 TUESDAY_NOON = datetime(2026, 11, 24, 12, 0, tzinfo=CPH)
@@ -50,10 +50,10 @@ def test_the_window(kind, waited, expected):
 
 
 @pytest.fixture
-def runtime(runtime_factory, flows_dir, graph):
+def runtime(runtime_factory, instagram_flows_dir, graph):
     clock.set_now(TUESDAY_NOON)
     # Each profile sends with its own page token.
-    return runtime_factory(flows_dir=flows_dir, quiet_hours="off", meta_page_access_tokens=f"{COUNSELLING_PROFILE}={META_OTHER_TOKEN}")
+    return runtime_factory(flows_dir=instagram_flows_dir, quiet_hours="off", meta_page_access_tokens=f"{COUNSELLING_PROFILE}={META_OTHER_TOKEN}")
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def claimed(body="Hej", kind="reply", choices=None, messaging=None, to=f"{META_A
 
 @pytest.fixture
 def sender(graph) -> InstagramSender:
-    return InstagramSender.for_settings(settings_for(graph))
+    return sender_for("instagram", settings_for(graph))
 
 
 def test_a_text_goes_to_the_young_person_from_our_account(graph, sender):

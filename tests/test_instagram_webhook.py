@@ -3,11 +3,7 @@ payload shapes (several entries, several messaging items; text, quick replies, a
 echoes, reads, unsent messages), each message recorded once and answered on Instagram."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,31 +11,15 @@ from sqlalchemy import func, select
 from bot.storage.models import Case, CaseMessage, Contact, ContactURN, InboundMessage
 from bot.web import create_app
 
-from conftest import META_ACCOUNT, META_APP_SECRET, META_OTHER_ACCOUNT
 from helpers import drain, outbox
+from support.instagram import APP_SECRET, COUNSELLING_PROFILE, OPEN_PROFILE, YOUNG_PERSON, entry, event, post, signed, text
 
-PROJECT = Path(__file__).resolve().parent.parent
-APP_SECRET = META_APP_SECRET
 VERIFY_TOKEN = "ungebot-verify-token"
-OPEN_PROFILE = META_ACCOUNT  # the Wednesday group's profile
-COUNSELLING_PROFILE = META_OTHER_ACCOUNT  # the counselling service's own, closed profile
-YOUNG_PERSON = "6543210987654321"
 
 
 @pytest.fixture
-def flows_dir(tmp_path):
-    directory = tmp_path / "flows"
-    shutil.copytree(PROJECT / "flows", directory, ignore=shutil.ignore_patterns("tests"))
-    with (directory / "onsdag.yaml").open("a", encoding="utf-8") as file:
-        file.write(f'  instagram: "{OPEN_PROFILE}"\n')
-    with (directory / "raadgivning.yaml").open("a", encoding="utf-8") as file:
-        file.write(f'  instagram: ["{COUNSELLING_PROFILE}"]\n')
-    return directory
-
-
-@pytest.fixture
-def runtime(runtime_factory, flows_dir):
-    runtime = runtime_factory(flows_dir=flows_dir, meta_app_secret=APP_SECRET, meta_verify_token=VERIFY_TOKEN, quiet_hours="off")
+def runtime(runtime_factory, instagram_flows_dir):
+    runtime = runtime_factory(flows_dir=instagram_flows_dir, meta_app_secret=APP_SECRET, meta_verify_token=VERIFY_TOKEN, quiet_hours="off")
     flows = runtime.flows.current()
     assert (flows.instagram_owner(OPEN_PROFILE), flows.instagram_owner(COUNSELLING_PROFILE)) == ("onsdag", "counselling"), runtime.flows.last_result.problems
     return runtime
@@ -48,30 +28,6 @@ def runtime(runtime_factory, flows_dir):
 @pytest.fixture
 def client(runtime):
     return create_app(runtime).test_client()
-
-
-def signed(payload: dict | bytes, secret: str = APP_SECRET) -> tuple[bytes, dict]:
-    """The body exactly as Meta sends it (non-ASCII escaped) and its X-Hub-Signature-256."""
-    raw = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return raw, {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
-
-
-def post(client, payload, secret: str = APP_SECRET):
-    raw, headers = signed(payload, secret)
-    return client.post("/webhooks/instagram", data=raw, headers=headers)
-
-
-def event(*entries) -> dict:
-    return {"object": "instagram", "entry": list(entries)}
-
-
-def entry(account: str, *items) -> dict:
-    return {"id": account, "time": 1764500000000, "messaging": list(items)}
-
-
-def text(mid: str, body: str, sender: str = YOUNG_PERSON, account: str = OPEN_PROFILE, **extra) -> dict:
-    return {"sender": {"id": sender}, "recipient": {"id": account}, "timestamp": 1764500000000, "message": {"mid": mid, "text": body, **extra}}
 
 
 def stored(runtime) -> list[InboundMessage]:
@@ -111,8 +67,8 @@ def test_unsigned_forged_or_reserialised_requests_are_refused_and_nothing_is_sto
     assert message.body == "Hej, kan I hjælpe? æøå 💜", "the raw bytes, escapes and all, are what was signed"
 
 
-def test_without_an_app_secret_every_event_is_refused(runtime_factory, flows_dir):
-    runtime = runtime_factory(flows_dir=flows_dir, meta_app_secret="")
+def test_without_an_app_secret_every_event_is_refused(runtime_factory, instagram_flows_dir):
+    runtime = runtime_factory(flows_dir=instagram_flows_dir, meta_app_secret="")
     client = create_app(runtime).test_client()
     assert post(client, event(entry(OPEN_PROFILE, text("mid.1", "hej")))).status_code == 403
     assert stored(runtime) == []

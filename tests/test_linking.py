@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from test_instagram_webhook import OPEN_PROFILE, YOUNG_PERSON, entry, event, flows_dir, post, text  # noqa: F401
 
 from bot.core import clock
 from bot.domain.communities import members
@@ -18,6 +17,7 @@ from bot.storage.models import Contact, ContactURN, Member
 from bot.web import create_app
 
 from helpers import drain
+from support.instagram import OPEN_PROFILE, YOUNG_PERSON, entry, event, post, text
 
 CPH = ZoneInfo("Europe/Copenhagen")
 TUESDAY_NOON = datetime(2026, 11, 24, 12, 0, tzinfo=CPH)
@@ -25,9 +25,9 @@ NUMBER = "+4520123456"
 
 
 @pytest.fixture
-def runtime(runtime_factory, flows_dir, graph, twilio):
+def runtime(runtime_factory, instagram_flows_dir, graph, twilio):
     clock.set_now(TUESDAY_NOON)
-    return runtime_factory(flows_dir=flows_dir, quiet_hours="off")
+    return runtime_factory(flows_dir=instagram_flows_dir, quiet_hours="off")
 
 
 @pytest.fixture

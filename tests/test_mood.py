@@ -15,7 +15,7 @@ from bot.domain.communities import members
 from bot.domain.inbound import receive
 from bot.domain.mood import planning
 from bot.engine.steps.mood_pause import pause_length
-from bot.storage.models import Contact, Member, MoodPrompt, StaffNotification
+from bot.storage.models import Contact, ContactURN, Member, MoodPrompt, StaffNotification
 
 from helpers import drain, outbox
 
@@ -97,6 +97,25 @@ def test_sent_when_due_with_the_question_and_read_as_an_answer(sunday, twilio):
     assert answer(sunday, "Fin dag i skolen") == ["Tak fordi du svarede. Vi ses!"]
     (prompt,) = prompts(sunday)
     assert (prompt.status, prompt.score, prompt.note) == ("answered", 4, "Fin dag i skolen")
+
+
+def test_on_instagram_the_question_goes_from_the_communitys_own_profile(sunday, tmp_path):
+    own, other = "17841400000000111", "17841400000000222"
+    onsdag = tmp_path / "onsdag.yaml"
+    onsdag.write_text(onsdag.read_text().replace("  place: Huset\n", f'  place: Huset\n  instagram: "{own}"\n', 1))
+    member_id = join(sunday, "onsdag")
+    with sunday.db.session() as session:
+        contact = session.get(Member, member_id).contact
+        contact.last_channel = "instagram"
+        contact.urns += [
+            ContactURN(scheme="instagram", path=f"{own}:9", last_inbound_at=at(10)),
+            ContactURN(scheme="instagram", path=f"{other}:8", last_inbound_at=at(11)),  # written to last
+        ]
+    planning.plan(sunday, clock.now())
+    clock.set_now(at(18, 0))
+    planning.send_due(sunday, clock.now())
+    (question,) = [m for m in outbox(sunday) if m.kind == "automatic"]
+    assert (question.channel, question.to_address) == ("instagram", f"{own}:9")
 
 
 def test_no_thanks_to_telling_more_is_not_kept_as_a_note(sunday, twilio):

@@ -182,7 +182,7 @@ def test_one_address_may_make_sixty_requests_a_minute_and_its_key_holds_no_addre
     assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
     elsewhere = client_at(chat, "198.51.100.9")
     assert elsewhere.post("/chat/api/sessions").status_code == 201
-    keys = [key.decode() for key in redis_connection.scan_iter(f"{chat.queue_prefix}:webchat:*")]
+    keys = [key.decode() for key in redis_connection.scan_iter(f"{chat.queue_prefix}:limit:webchat-*")]
     assert len(keys) == 2 and not any(ADDRESS in key or "198.51.100.9" in key for key in keys)
     assert all(0 < redis_connection.ttl(key) <= 65 for key in keys)
 

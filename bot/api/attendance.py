@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.api.common import FROM, MAX_ID, TO, community_or_404, date_window, get_or_404, local, runtime, today
+from bot.api.common import FROM, MAX_ID, TO, LocalTime, community_or_404, date_window, get_or_404, local, runtime, today
 from bot.api.communities import EventOut
 from bot.api.errors import ApiError
 from bot.api.routing import caller, route
@@ -47,7 +47,7 @@ class MemberAttendanceOut(BaseModel):
     name: str | None
     member_status: str = Field(description="active, or left for someone who has left since")
     reply: Reply | None = Field(description="What they answered the reminder")
-    reply_at: datetime | None = Field(description="Local time with its offset")
+    reply_at: LocalTime | None = Field(description="Local time with its offset")
     presence: Presence | None = Field(description="Whether they came, as staff set it")
     presence_set_by: str | None = Field(description="The name of the token that last set or cleared the presence")
 
@@ -68,7 +68,7 @@ class PresenceIn(BaseModel):
 class AttendedEventOut(BaseModel):
     event: EventOut
     reply: Reply | None
-    reply_at: datetime | None
+    reply_at: LocalTime | None
     presence: Presence | None
     presence_set_by: str | None
 
@@ -85,13 +85,13 @@ class MemberHistoryOut(BaseModel):
     events: list[AttendedEventOut] = Field(description="Their community's events since they joined, newest first")
 
 
-def _row_out(member: Member, row: Attendance | None, zone) -> MemberAttendanceOut:
+def _row_out(member: Member, row: Attendance | None) -> MemberAttendanceOut:
     return MemberAttendanceOut(
         member_id=member.id,
         name=member.contact.name,
         member_status=member.status,
         reply=row.reply if row else None,
-        reply_at=local(row.reply_at, zone) if row else None,
+        reply_at=row.reply_at if row else None,
         presence=row.presence if row else None,
         presence_set_by=row.presence_set_by if row else None,
     )
@@ -110,7 +110,6 @@ def event_attendance(event_id: int):
     """Every active member of the event's community, by name, and anyone else with a reply or a
     presence for the event (a member who has left since)."""
     rt = runtime()
-    zone = rt.settings.zone
     with rt.db.session() as session:
         event = _event(session, event_id)
         rows = {row.member_id: row for row in session.scalars(select(Attendance).where(Attendance.event_id == event.id))}
@@ -121,8 +120,8 @@ def event_attendance(event_id: int):
             select(Member).where(Member.community == event.community, or_(expected, Member.id.in_(list(rows))))
         ).all()
         return EventAttendanceOut(
-            event=EventOut.of(event, zone, known_communities(rt).get(event.community)),
-            members=[_row_out(member, rows.get(member.id), zone) for member in sorted(people, key=_by_name)],
+            event=EventOut.model_validate(event, context={"community": known_communities(rt).get(event.community)}),
+            members=[_row_out(member, rows.get(member.id)) for member in sorted(people, key=_by_name)],
         )
 
 
@@ -158,7 +157,7 @@ def _set_presence(rt, event_id: int, member_id: int, value: str | None, now: dat
             raise ApiError(409, f"event {event_id} is on {event.local_date.isoformat()}; set who came from that day on")
         row = set_presence(session, member, event, value, caller().name, now)
         session.flush()
-        return _row_out(member, row, rt.settings.zone)
+        return _row_out(member, row)
 
 
 def _dormant(member: Member, events: list[Event], rows: dict[int, Attendance], now: datetime) -> bool:
@@ -203,9 +202,9 @@ def member_attendance(member_id: int):
             dormant=_dormant(member, events, rows, now),
             events=[
                 AttendedEventOut(
-                    event=EventOut.of(event, zone, community),
+                    event=EventOut.model_validate(event, context={"community": community}),
                     reply=rows[event.id].reply if event.id in rows else None,
-                    reply_at=local(rows[event.id].reply_at, zone) if event.id in rows else None,
+                    reply_at=rows[event.id].reply_at if event.id in rows else None,
                     presence=rows[event.id].presence if event.id in rows else None,
                     presence_set_by=rows[event.id].presence_set_by if event.id in rows else None,
                 )

@@ -7,12 +7,13 @@ last seat, whichever way the bookings come in.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from sqlalchemy import select
 
-from bot.api.common import DATE, MAX_ID, get_or_404, local, query_date, runtime, today
+from bot.api.common import DATE, MAX_ID, LocalTime, RowWith, get_or_404, query_date, runtime, today
 from bot.api.errors import ApiError
 from bot.api.fields import DateTime, Integer
 from bot.api.routing import caller, route
@@ -29,8 +30,8 @@ REFUSED_TIME = ("not_a_time", "started", "too_far")
 
 
 class SlotOut(BaseModel):
-    starts_at: datetime = Field(description="Local time with its offset")
-    ends_at: datetime = Field(description="Local time with its offset")
+    starts_at: LocalTime = Field(description="Local time with its offset")
+    ends_at: LocalTime = Field(description="Local time with its offset")
     seats: int = Field(description="How many can have this time (`at_once`)")
     booked: int
     free: int
@@ -53,28 +54,27 @@ class NewBooking(BaseModel):
 
 
 class BookingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     community: str
     member_id: int
-    name: str | None
+    name: str | None = Field(validation_alias=AliasPath("contact", "name"))
     event_id: int = Field(description="The time's event: its reminders and attendance")
-    starts_at: datetime = Field(description="Local time with its offset")
-    ends_at: datetime = Field(description="Local time with its offset")
+    starts_at: LocalTime = Field(description="Local time with its offset")
+    ends_at: LocalTime = Field(description="Local time with its offset")
     seat: int = Field(description="1 up to the time's number of seats")
     status: str = Field(description="booked or cancelled")
     booked_by: str = Field(description='"sms" (the young person), or the name of the token that booked it')
-    created_at: datetime
-    cancelled_at: datetime | None
+    created_at: LocalTime
+    cancelled_at: LocalTime | None
     cancelled_by: str | None = Field(description='"sms", "left" (the member left), or a token\'s name')
 
+    # A booking row knows its member by id alone; the member comes as context={"member": ...}.
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, booking: Booking, member: Member, zone) -> BookingOut:
-        return cls(
-            id=booking.id, community=booking.community, member_id=member.id, name=member.contact.name, event_id=booking.event_id,
-            starts_at=local(booking.starts_at, zone), ends_at=local(booking.ends_at, zone), seat=booking.seat, status=booking.status,
-            booked_by=booking.booked_by, created_at=local(booking.created_at, zone), cancelled_at=local(booking.cancelled_at, zone),
-            cancelled_by=booking.cancelled_by,
-        )
+    def _with_contact(cls, booking: Any, info: ValidationInfo) -> RowWith:
+        return RowWith(booking, contact=info.context["member"].contact)
 
 
 class DayBookingsOut(BaseModel):
@@ -111,7 +111,7 @@ def community_slots(slug: str):
         date=day,
         slots=[
             SlotOut(
-                starts_at=local(s.slot.starts_at, zone), ends_at=local(s.slot.ends_at, zone), seats=seats,
+                starts_at=s.slot.starts_at, ends_at=s.slot.ends_at, seats=seats,
                 booked=s.booked, free=max(seats - s.booked, 0), bookable=s.bookable,
             )
             for s in states
@@ -138,7 +138,10 @@ def community_bookings(slug: str):
             .where(Booking.community == slug, Event.local_date == day)
             .order_by(Booking.starts_at, Booking.status, Booking.seat, Booking.id)
         ).all()
-        return DayBookingsOut(community=slug, date=day, bookings=[BookingOut.of(booking, member, zone) for booking, member in rows])
+        return DayBookingsOut(
+            community=slug, date=day,
+            bookings=[BookingOut.model_validate(booking, context={"member": member}) for booking, member in rows],
+        )
 
 
 @route(
@@ -165,11 +168,11 @@ def book_for_member(slug: str, body: NewBooking):
             if refused.reason in REFUSED_TIME:
                 raise ApiError(422, "some fields are invalid", fields={"starts_at": refused.message}) from None
             if refused.reason == "already":
-                return BookingOut.of(refused.booking, member, rt.settings.zone), 200
+                return BookingOut.model_validate(refused.booking, context={"member": member}), 200
             raise ApiError(409, refused.message) from None
         bookings.tell_member(rt, session, community, member, booking, "booked_for_you", now)
         log.info("api: %s booked %s for member %s", caller().name, booking.id, member.id)
-        return BookingOut.of(booking, member, rt.settings.zone), 201
+        return BookingOut.model_validate(booking, context={"member": member}), 201
 
 
 @route(
@@ -192,4 +195,4 @@ def cancel_booking(booking_id: int):
             if community is not None:
                 bookings.tell_member(rt, session, community, member, booking, "cancelled_for_you", now)
             log.info("api: %s cancelled booking %s", caller().name, booking_id)
-        return BookingOut.of(booking, session.get(Member, booking.member_id), rt.settings.zone)
+        return BookingOut.model_validate(booking, context={"member": session.get(Member, booking.member_id)})

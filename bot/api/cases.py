@@ -19,17 +19,16 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
-from bot.api.common import EARLIEST, FROM, MAX_WINDOW_DAYS, TO, date_parameter, local, query_date, runtime, today
+from bot.api.common import EARLIEST, FROM, MAX_WINDOW_DAYS, TO, LocalTime, RowWith, date_parameter, query_date, runtime, today
 from bot.api.errors import ApiError
 from bot.api.fields import words
 from bot.api.routing import caller, route
 from bot.core import clock
 from bot.domain.cases import inbox
 from bot.flows.counselling import Counselling
-from bot.storage.models import Case, CaseMessage
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +82,13 @@ class Closing(BaseModel):
 # Responses -------------------------------------------------------------------------------------
 
 class InboxEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     alias: str = Field(examples=["Ung-4821"])
     urgent: bool
-    waiting_since: datetime | None = Field(description="Local time with its offset; null when nothing waits for an answer")
+    waiting_since: LocalTime | None = Field(description="Local time with its offset; null when nothing waits for an answer")
     waiting_minutes: int | None
-    last_message_at: datetime = Field(description="Local time with its offset")
+    last_message_at: LocalTime = Field(description="Local time with its offset")
     first_words: str = Field(description="The start of the first thing the young person wrote")
     assigned_to: str | None = Field(description="The name of the counsellor's token")
     channel: str
@@ -98,6 +99,8 @@ class InboxOut(BaseModel):
 
 
 class CaseSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     alias: str = Field(examples=["Ung-4821"])
     status: Literal["open", "closed"]
     urgent: bool
@@ -105,42 +108,29 @@ class CaseSummary(BaseModel):
     assigned_to: str | None = Field(description="The name of the counsellor's token")
     channel: str
     language: str
-    opened_at: datetime = Field(description="Local time with its offset")
-    last_message_at: datetime
-    waiting_since: datetime | None = Field(description="Since when the young person waits for an answer")
-    waiting_minutes: int | None
-    closed_at: datetime | None
+    opened_at: LocalTime = Field(description="Local time with its offset")
+    last_message_at: LocalTime
+    waiting_since: LocalTime | None = Field(description="Since when the young person waits for an answer")
+    waiting_minutes: int | None = Field(validation_alias="waiting_since")
+    closed_at: LocalTime | None
 
+    # Counted up to the moment the route works at, given as context={"now": ...}: the moment its
+    # changes and its audit row have.
+    @field_validator("waiting_minutes", mode="before")
     @classmethod
-    def of(cls, case: Case, now: datetime) -> CaseSummary:
-        zone = runtime().settings.zone
-        return cls(
-            alias=case.alias,
-            status=case.status,
-            urgent=case.urgent,
-            topic=case.topic,
-            assigned_to=case.assigned_to,
-            channel=case.channel,
-            language=case.language,
-            opened_at=local(case.opened_at, zone),
-            last_message_at=local(case.last_message_at, zone),
-            waiting_since=local(case.waiting_since, zone),
-            waiting_minutes=int((now - case.waiting_since).total_seconds() // 60) if case.waiting_since else None,
-            closed_at=local(case.closed_at, zone),
-        )
+    def _minutes_waited(cls, since: datetime | None, info: ValidationInfo) -> int | None:
+        return int((info.context["now"] - since).total_seconds() // 60) if since else None
 
 
 class ThreadEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     direction: Literal["in", "bot", "out", "note"] = Field(
         description="in: the young person; bot: the bot's answer; out: a counsellor's reply; note: internal, never sent"
     )
     author: str | None = Field(description="The counsellor's token name, for out and note")
     body: str
-    at: datetime = Field(description="Local time with its offset")
-
-    @classmethod
-    def of(cls, message: CaseMessage) -> ThreadEntryOut:
-        return cls(direction=message.direction, author=message.author, body=message.body, at=local(message.created_at, runtime().settings.zone))
+    at: LocalTime = Field(validation_alias="created_at", description="Local time with its offset")
 
 
 class CaseOut(CaseSummary):
@@ -148,6 +138,8 @@ class CaseOut(CaseSummary):
 
 
 class WeekOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     week: str = Field(examples=["2026-W48"], description="ISO week")
     cases: int = Field(description="Cases opened that week")
     urgent: int
@@ -165,7 +157,9 @@ class StatsOut(BaseModel):
 
 
 class AuditEntryOut(BaseModel):
-    at: datetime = Field(description="Local time with its offset")
+    model_config = ConfigDict(from_attributes=True)
+
+    at: LocalTime = Field(description="Local time with its offset")
     actor: str = Field(description="The name of the token")
     action: str = Field(description="inbox, view, assign, reply, note, close, stats or audit")
     case_alias: str | None
@@ -207,22 +201,8 @@ def case_inbox():
     """Every open case: urgent first, then the one that has waited longest for an answer, then
     the rest by their last message. Each with the first words the young person wrote."""
     _service()
-    zone = runtime().settings.zone
     with _work("inbox") as (session, now):
-        entries = inbox.inbox(session, now)
-        return InboxOut(cases=[
-            InboxEntryOut(
-                alias=entry.alias,
-                urgent=entry.urgent,
-                waiting_since=local(entry.waiting_since, zone),
-                waiting_minutes=entry.waiting_minutes,
-                last_message_at=local(entry.last_message_at, zone),
-                first_words=entry.first_words,
-                assigned_to=entry.assigned_to,
-                channel=entry.channel,
-            )
-            for entry in entries
-        ])
+        return InboxOut(cases=inbox.inbox(session, now))
 
 
 @route(
@@ -249,7 +229,7 @@ def case_stats():
     return StatsOut(
         first=first,
         to=last,
-        weeks=[WeekOut(week=w.week, cases=w.cases, urgent=w.urgent, median_first_reply_minutes=w.median_first_reply_minutes, topics=w.topics) for w in weeks],
+        weeks=weeks,
         topic_labels=dict(inbox.TOPICS),
     )
 
@@ -270,9 +250,7 @@ def case_audit():
     zone = runtime().settings.zone
     since = query_date("since") or today(zone) - timedelta(days=AUDIT_DAYS)
     with _work("audit") as (session, _):
-        rows = inbox.audit_log(session, datetime.combine(since, time(0), zone))
-        entries = [AuditEntryOut(at=local(row.at, zone), actor=row.actor, action=row.action, case_alias=row.case_alias) for row in rows]
-    return AuditOut(since=since, entries=entries)
+        return AuditOut(since=since, entries=inbox.audit_log(session, datetime.combine(since, time(0), zone)))
 
 
 @route("GET", "/cases/<alias>", requires="counsellor", summary="A case with its thread", response=CaseOut)
@@ -282,7 +260,7 @@ def get_case(alias: str):
     _service()
     with _work("view", alias) as (session, now):
         case = inbox.find(session, alias)
-        return CaseOut(**CaseSummary.of(case, now).model_dump(), thread=[ThreadEntryOut.of(m) for m in inbox.thread(session, case)])
+        return CaseOut.model_validate(RowWith(case, thread=inbox.thread(session, case)), context={"now": now})
 
 
 @route("POST", "/cases/<alias>/assign", requires="counsellor", summary="Take a case, or let it go", body=Assignment, response=CaseSummary)
@@ -294,7 +272,7 @@ def assign_case(alias: str, body: Assignment):
     with _work("assign", alias) as (session, now):
         case = inbox.find(session, alias, lock=True)
         inbox.assign(session, case, who)
-        answer = CaseSummary.of(case, now)
+        answer = CaseSummary.model_validate(case, context={"now": now})
     log.info("api: %s %s case %s", caller().name, "took" if who else "unassigned", alias)
     return answer
 
@@ -311,7 +289,7 @@ def reply_to_case(alias: str, body: Reply):
     with _work("reply", alias) as (session, now):
         case = inbox.find(session, alias, lock=True)
         inbox.reply(session, service, case, caller().name, body.text, now)
-        answer = CaseSummary.of(case, now)
+        answer = CaseSummary.model_validate(case, context={"now": now})
     log.info("api: %s replied in case %s", caller().name, alias)
     return answer
 
@@ -327,7 +305,7 @@ def add_case_note(alias: str, body: Note):
     with _work("note", alias) as (session, now):
         case = inbox.find(session, alias, lock=True)
         inbox.add_note(session, case, caller().name, body.text, now)
-        answer = CaseSummary.of(case, now)
+        answer = CaseSummary.model_validate(case, context={"now": now})
     log.info("api: %s added a note to case %s", caller().name, alias)
     return answer
 
@@ -344,6 +322,6 @@ def close_case(alias: str, body: Closing):
     with _work("close", alias) as (session, now):
         case = inbox.find(session, alias, lock=True)
         inbox.close(session, service, case, caller().name, body.reason, body.topic, now)
-        answer = CaseSummary.of(case, now)
+        answer = CaseSummary.model_validate(case, context={"now": now})
     log.info("api: %s closed case %s (%s)", caller().name, alias, body.topic)
     return answer

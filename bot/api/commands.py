@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
-from zoneinfo import ZoneInfo
 
 import click
 
 from bot.api import ROLES
-from bot.command_runtime import ready_runtime
+from bot.command_runtime import echo_table, minute, ready_runtime
 
 
 @click.group()
@@ -43,20 +42,14 @@ def tokens_list() -> None:
     from bot.api.auth import list_tokens
 
     runtime = ready_runtime()
-    zone = ZoneInfo(runtime.settings.timezone)
-
-    def local(moment) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
-
+    zone = runtime.settings.zone
     with runtime.db.session() as session:
-        rows = [(t.name, t.role, local(t.created_at), local(t.last_used_at), local(t.revoked_at)) for t in list_tokens(session)]
-    if not rows:
-        click.echo("no tokens; make one with `ungebot tokens create NAME --role staff`")
-        return
-    table = [("NAME", "ROLE", "CREATED", "LAST USED", "REVOKED"), *rows]
-    widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
-    for row in table:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        rows = [
+            (t.name, t.role, minute(t.created_at, zone), minute(t.last_used_at, zone), minute(t.revoked_at, zone))
+            for t in list_tokens(session)
+        ]
+    headings = ("NAME", "ROLE", "CREATED", "LAST USED", "REVOKED")
+    echo_table(headings, rows, when_empty="no tokens; make one with `ungebot tokens create NAME --role staff`")
 
 
 @tokens.command("revoke")

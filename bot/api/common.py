@@ -1,12 +1,15 @@
-"""What the API's routes share: the runtime, 404s, local times, query parameters, planning first."""
+"""What the API's routes share: the runtime, 404s, local times, query parameters, planning first,
+and what response models read rows with."""
 from __future__ import annotations
 
 import logging
 import re
 from datetime import date, datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request
+from pydantic import AfterValidator, AliasPath, BeforeValidator, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +19,7 @@ from bot.core import clock
 from bot.domain.communities import reminders
 from bot.domain.communities.members import known_communities
 from bot.flows.communities import Community
+from bot.storage.models import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +31,6 @@ LOCAL_DATE = (
     r"|20(?:[02468][048]|[13579][26])-02-29"
 )
 FLAG_VALUES = ("true", "false")
-# Ids are 32-bit integers in PostgreSQL; a larger one in a path would be a database error, not a 404.
-MAX_ID = 2**31 - 1
 
 
 # Shared helpers --------------------------------------------------------------------------------
@@ -54,6 +56,25 @@ def get_or_404(session: Session, model, row_id: int, what: str):
 def local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     """A stored (UTC) time as local time with its offset, as staff read it."""
     return moment.astimezone(zone) if moment is not None else None
+
+
+# Times are stored in UTC and shown to staff in the configured zone: a response model converts
+# its times as it validates them, so that no route has to.
+LocalTime = Annotated[datetime, AfterValidator(lambda moment: local(moment, runtime().settings.zone))]
+# Whether the young person said STOP, for a model read from a row (or RowWith) that has their contact.
+OptedOut = Annotated[bool, BeforeValidator(lambda opted_out_at: opted_out_at is not None), Field(validation_alias=AliasPath("contact", "opted_out_at"))]
+
+
+class RowWith:
+    """A row for a response model to read ``from_attributes``, with the values the model takes
+    that are no attributes of the row: worked out from it, or found elsewhere (a booking's member)."""
+
+    def __init__(self, row: object, **values: object) -> None:
+        self._row = row
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._row, name)
 
 
 def today(zone: ZoneInfo, now: datetime | None = None) -> date:

@@ -7,15 +7,14 @@ computed from the schedule without storing them, and say so (``planned: false``)
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
-from typing import Literal
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.api.common import FROM, TO, community_or_404, date_window, local, plan_now, runtime, today
+from bot.api.common import FROM, TO, LocalTime, RowWith, community_or_404, date_window, plan_now, runtime, today
 from bot.api.routing import route
 from bot.core import clock
 from bot.domain.communities import reminders
@@ -33,10 +32,12 @@ NEXT_EVENTS_WITHIN_DAYS = 366
 # Events ----------------------------------------------------------------------------------------
 
 class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int | None = Field(description="None for an event too far ahead to be planned yet")
     community: str
-    starts_at: datetime = Field(description="Local time with its offset")
-    ends_at: datetime = Field(description="Local time with its offset")
+    starts_at: LocalTime = Field(description="Local time with its offset")
+    ends_at: LocalTime = Field(description="Local time with its offset")
     local_date: date
     kind: str = Field(description="regular (from the schedule), extra, or booking (a time young people booked)")
     note: str | None
@@ -44,21 +45,16 @@ class EventOut(BaseModel):
     cancelled_reason: str | None = Field(description="The reason in the community file, if it gives one")
     planned: bool = Field(description="Stored, with reminders planned; false for events computed from the schedule only")
 
+    # A stored event's row says whether it is cancelled, its community file (given as
+    # context={"community": ...}) why; an event computed from the schedule comes with every value.
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, event: Event, zone: ZoneInfo, community: Community | None) -> EventOut:
+    def _stored(cls, event: Any, info: ValidationInfo) -> Any:
+        if not isinstance(event, Event):
+            return event
         cancelled = event.cancelled_at is not None
-        return cls(
-            id=event.id,
-            community=event.community,
-            starts_at=local(event.starts_at, zone),
-            ends_at=local(event.ends_at, zone),
-            local_date=event.local_date,
-            kind=event.kind,
-            note=event.note,
-            cancelled=cancelled,
-            cancelled_reason=_reasons(community).get(event.local_date) if cancelled else None,
-            planned=True,
-        )
+        reason = _reasons(info.context["community"]).get(event.local_date) if cancelled else None
+        return RowWith(event, cancelled=cancelled, cancelled_reason=reason, planned=True)
 
 
 def _reasons(community: Community | None) -> dict[date, str | None]:
@@ -78,11 +74,11 @@ def community_events(session: Session, rt, slug: str, community: Community, firs
     stored = session.scalars(
         select(Event).where(Event.community == slug, Event.local_date >= first, Event.local_date <= last)
     ).all()
-    found = {event.starts_at: EventOut.of(event, zone, community) for event in stored}
+    found = {event.starts_at: EventOut.model_validate(event, context={"community": community}) for event in stored}
 
     def computed(occurrence, cancelled_reason: str | None = None, cancelled: bool = False) -> EventOut:
         return EventOut(
-            id=None, community=slug, starts_at=local(occurrence.starts_at, zone), ends_at=local(occurrence.ends_at, zone),
+            id=None, community=slug, starts_at=occurrence.starts_at, ends_at=occurrence.ends_at,
             local_date=occurrence.local_date, kind=occurrence.kind, note=occurrence.note,
             cancelled=cancelled, cancelled_reason=cancelled_reason, planned=False,
         )

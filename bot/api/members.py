@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
-from bot.api.common import get_or_404
+from bot.api.common import OptedOut, RowWith, get_or_404
 from bot.api.errors import ApiError
 from bot.api.fields import Phone, PhoneOrEmpty, email, plain_text
 from bot.api.routing import caller, route
@@ -103,11 +103,13 @@ class MemberChanges(BaseModel):
 
 
 class MemberOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     community: str
-    name: str | None
+    name: str | None = Field(validation_alias=AliasPath("contact", "name"))
     phone: str | None
-    language: str
+    language: str = Field(validation_alias=AliasPath("contact", "language"))
     status: Literal["joining", "active", "declined", "left"]
     source: str
     joined_at: datetime
@@ -118,32 +120,15 @@ class MemberOut(BaseModel):
     contact_person_phone: str | None
     contact_person_email: str | None
     contact_person_consent_at: datetime | None
-    pronouns: str | None
+    pronouns: str | None = Field(validation_alias=AliasPath("contact", "pronouns"))
     last_activity: str | None
-    opted_out: bool = Field(description="Said STOP: gets no messages at all, whatever the status")
+    opted_out: OptedOut = Field(description="Said STOP: gets no messages at all, whatever the status")
 
+    # Which of the contact's addresses is the phone number is the members module's rule.
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, member: Member) -> MemberOut:
-        return cls(
-            id=member.id,
-            community=member.community,
-            name=member.contact.name,
-            phone=phone_of(member),
-            language=member.contact.language,
-            status=member.status,
-            source=member.source,
-            joined_at=member.joined_at,
-            consent_at=member.consent_at,
-            left_at=member.left_at,
-            reminder_time=member.reminder_time,
-            contact_person_name=member.contact_person_name,
-            contact_person_phone=member.contact_person_phone,
-            contact_person_email=member.contact_person_email,
-            contact_person_consent_at=member.contact_person_consent_at,
-            pronouns=member.contact.pronouns,
-            last_activity=member.last_activity,
-            opted_out=member.contact.opted_out_at is not None,
-        )
+    def _phone(cls, member: Any) -> RowWith:
+        return RowWith(member, phone=phone_of(member))
 
 
 class MemberListOut(BaseModel):
@@ -155,7 +140,7 @@ def community_members(slug: str):
     """Everyone in the community who has not left, in the order they joined."""
     _require_community(slug)
     with _runtime().db.session() as session:
-        return MemberListOut(members=[MemberOut.of(member) for member in list_members(session, slug)])
+        return MemberListOut(members=list_members(session, slug))
 
 
 @route(
@@ -173,13 +158,13 @@ def add_community_member(slug: str, body: NewMember):
         existed = find_member(session, community=slug, phone=body.phone) is not None
         member = add_member(session, community=slug, source="api", now=clock.now(), **body.model_dump(exclude_unset=True))
         log.info("api: %s %s member %s in %s", caller().name, "updated" if existed else "added", member.id, slug)
-        return MemberOut.of(member), 200 if existed else 201
+        return MemberOut.model_validate(member), 200 if existed else 201
 
 
 @route("GET", "/members/<int:member_id>", requires="staff", summary="Get a member", response=MemberOut)
 def get_member(member_id: int):
     with _runtime().db.session() as session:
-        return MemberOut.of(_member(session, member_id))
+        return MemberOut.model_validate(_member(session, member_id))
 
 
 @route(
@@ -191,7 +176,7 @@ def change_member(member_id: int, body: MemberChanges):
     with _runtime().db.session() as session:
         member = update_member(session, _member(session, member_id), now=clock.now(), **body.model_dump(exclude_unset=True))
         log.info("api: %s changed member %s", caller().name, member.id)
-        return MemberOut.of(member)
+        return MemberOut.model_validate(member)
 
 
 @route("POST", "/members/<int:member_id>/leave", requires="staff", summary="The member leaves", response=MemberOut)
@@ -200,7 +185,7 @@ def member_leaves(member_id: int):
     with _runtime().db.session() as session:
         member = leave(session, _member(session, member_id), clock.now())
         log.info("api: %s marked member %s as left", caller().name, member.id)
-        return MemberOut.of(member)
+        return MemberOut.model_validate(member)
 
 
 @route(

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
-from bot.api.common import DATE, community_or_404, get_or_404, local, plan_now, query_date, runtime, today
+from bot.api.common import DATE, LocalTime, OptedOut, RowWith, community_or_404, get_or_404, plan_now, query_date, runtime, today
 from bot.api.communities import EventOut
 from bot.api.errors import ApiError
 from bot.api.fields import plain_text
@@ -41,15 +41,17 @@ WHY_NOT = {
 
 
 class ReminderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     member_id: int
-    name: str | None
+    name: str | None = Field(validation_alias=AliasPath("contact", "name"))
     event_id: int
-    send_at: datetime = Field(description="Local time with its offset")
+    send_at: LocalTime = Field(description="Local time with its offset")
     status: str = Field(description="planned, queued, sent, skipped, cancelled or missed")
     personal_line: str | None
     skipped_by: str | None = Field(description="The name of the token that skipped it")
-    opted_out: bool = Field(description="Said STOP: gets nothing, whatever the preview says")
+    opted_out: OptedOut = Field(description="Said STOP: gets nothing, whatever the preview says")
     preview: str | None = Field(
         description="Exactly the text the young person gets (for a sent reminder: what was sent); "
         "None if the community is no longer in the community files"
@@ -81,18 +83,7 @@ def _out(rt, reminder: Reminder, member: Member, event: Event, community: Commun
         preview = reminders.render_reminder(rt, community, member, event, reminder.personal_line)
     else:
         preview = None
-    return ReminderOut(
-        id=reminder.id,
-        member_id=member.id,
-        name=member.contact.name,
-        event_id=event.id,
-        send_at=local(reminder.send_at, rt.settings.zone),
-        status=reminder.status,
-        personal_line=reminder.personal_line,
-        skipped_by=reminder.skipped_by,
-        opted_out=member.contact.opted_out_at is not None,
-        preview=preview,
-    )
+    return ReminderOut.model_validate(RowWith(reminder, contact=member.contact, preview=preview))
 
 
 def _sent_bodies(session, rows: list[Reminder]) -> dict[int, str]:
@@ -130,7 +121,7 @@ def community_reminders(slug: str):
         return DayRemindersOut(
             community=slug,
             date=day,
-            events=[EventOut.of(event, zone, community) for event in events],
+            events=[EventOut.model_validate(event, context={"community": community}) for event in events],
             reminders=[
                 _out(rt, reminder, member, by_id[reminder.event_id], community, sent.get(reminder.outbound_message_id))
                 for reminder, member in rows

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.channels.base import AmbiguousSendError, PermanentSendError, ReconnectNeeded, SendResult, TransientSendError
 from bot.channels.instagram import InstagramSender
@@ -12,19 +13,30 @@ from bot.channels.webchat import WebchatSender
 # Which URN scheme addresses a contact on each channel.
 CHANNEL_SCHEMES = {"sms": "tel", "terminal": "tel", "instagram": "instagram", "webchat": "webchat"}
 
-_SENDERS: dict[str, Callable] = {
-    "sms": TwilioSmsSender.for_settings,
-    "instagram": InstagramSender.for_settings,
-    "webchat": lambda _settings: WebchatSender(),
-    "terminal": lambda _settings: TerminalSender(),
+
+
+@dataclass(frozen=True)
+class _Channel:
+    make: Callable
+    configured: Callable = lambda _settings: True
+    not_configured: str = ""
+
+
+_CHANNELS = {
+    "sms": _Channel(TwilioSmsSender, lambda settings: settings.twilio_enabled, "TWILIO_ACCOUNT_SID is not set"),
+    "instagram": _Channel(InstagramSender, lambda settings: settings.instagram_enabled, "META_APP_SECRET is not set"),
+    "webchat": _Channel(lambda _settings: WebchatSender()),
+    "terminal": _Channel(lambda _settings: TerminalSender()),
 }
 
 
 def sender_for(channel: str, settings):
-    make = _SENDERS.get(channel)
-    if make is None:
+    known = _CHANNELS.get(channel)
+    if known is None:
         raise PermanentSendError("unknown_channel", f"no sender for channel {channel!r}")
-    return make(settings)
+    if not known.configured(settings):
+        raise PermanentSendError("not_configured", known.not_configured)
+    return known.make(settings)
 
 
 __all__ = [

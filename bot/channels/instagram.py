@@ -55,12 +55,6 @@ class InstagramSender:
             session = self._sessions[graph_url] = environment_read_once(requests.Session(), graph_url)
         self.session = session
 
-    @classmethod
-    def for_settings(cls, settings) -> InstagramSender:
-        if not settings.instagram_enabled:
-            raise PermanentSendError("not_configured", "META_APP_SECRET is not set")
-        return cls(settings)
-
     @property
     def rate_key(self) -> str:
         """Who the per-sender rate (SEND_RATE) is counted for."""

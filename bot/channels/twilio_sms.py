@@ -33,12 +33,6 @@ class TwilioSmsSender:
             self._clients[key] = client
         self.client = client
 
-    @classmethod
-    def for_settings(cls, settings) -> TwilioSmsSender:
-        if not settings.twilio_enabled:
-            raise PermanentSendError("not_configured", "TWILIO_ACCOUNT_SID is not set")
-        return cls(settings)
-
     @property
     def rate_key(self) -> str:
         """Who the per-sender rate (SEND_RATE) is counted for: the Messaging Service, else the number."""

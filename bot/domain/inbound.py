@@ -43,7 +43,7 @@ def receive(
     """
     body, address, provider_id = storable(body), storable(address), storable(provider_id)
     to_address, attachments = storable(to_address), storable(attachments)
-    taken = intake.take(runtime, channel=channel, address=address, body=body, provider_id=provider_id, anonymous=anonymous)
+    taken = intake.take(runtime, channel=channel, address=address, body=body, provider_id=provider_id, anonymous=anonymous, attachments=attachments)
     if taken is not None:
         return Received(None, None, taken.duplicate)
     now = clock.now()

@@ -44,6 +44,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+# Ids are 32-bit integers in PostgreSQL: a larger one cannot name a row (and would be a database
+# error, not "not found").
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar = {datetime: UTCDateTime, dict: JSON, date: Date, time: Time}
 
@@ -449,6 +454,10 @@ class CaseMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
+    # What came with a message from the young person (an Instagram photo): type and link.
+    attachments: Mapped[list | None] = mapped_column(JSON)
+    # A reply's outbox row, whose status (sent, delivered, failed) the counsellor sees.
+    outbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id", ondelete="SET NULL"))
 
     case: Mapped[Case] = relationship(back_populates="messages")
 
@@ -485,3 +494,63 @@ class CaseStat(Base):
     urgent: Mapped[bool] = mapped_column(default=False)
     first_reply_seconds: Mapped[int | None]
     topic: Mapped[str | None] = mapped_column(String(20))
+
+
+class StaffUser(Base):
+    """A person who signs in to the staff console (bot.domain.staff): an argon2id hash of their
+    password, never the password, and their TOTP secret only sealed."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (
+        UniqueConstraint("email", name="uq_staff_users_email"),
+        UniqueConstraint("oidc_subject", name="uq_staff_users_oidc_subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))  # lower-case
+    role: Mapped[str] = mapped_column(String(20))  # staff, counsellor, admin
+    # The community slugs a staff member works in; none for a counsellor or an admin.
+    communities: Mapped[list] = mapped_column(JSON, default=list)
+    # None for someone who signs in only by single sign-on.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    totp_secret_sealed: Mapped[str | None] = mapped_column(String(255))
+    totp_enrolled_at: Mapped[datetime | None]
+    # The last time step whose code was accepted: a code is good for one sign-in only.
+    totp_last_step: Mapped[int | None]
+    oidc_subject: Mapped[str | None] = mapped_column(String(512))  # "issuer|sub"
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
+
+
+class StaffSession(Base):
+    """A signed-in browser, kept on the server so that signing out and the idle limit hold there.
+    Only the SHA-256 of the cookie's token is stored."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_staff_sessions_token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE", name="fk_staff_sessions_user_id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    second_factor_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+    user: Mapped[StaffUser] = relationship(lazy="joined")
+
+
+class StaffAudit(Base):
+    """Sign-ins, sign-outs and changes to staff accounts; never a password, a code or what a case says.
+    What staff do in a case goes to CaseAudit."""
+
+    __tablename__ = "staff_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    # A user's email, "command line", or "unknown": an address nobody has is not kept (it may be a
+    # password typed into the wrong field).
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str | None] = mapped_column(String(300))

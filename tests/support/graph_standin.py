@@ -141,9 +141,7 @@ class GraphStandin(ProviderStandin):
 
         ``code`` None answers with a plain-text body instead, as a proxy in front of Meta would.
         """
-        with self._lock:
-            self._failures.extend(None for _ in range(after))
-            self._failures.extend(_Failure(http_status, code, subcode, message) for _ in range(times))
+        self._faults.fail(_Failure(http_status, code, subcode, message), times, after)
 
     def reuse_message_id(self, times: int = 1) -> None:
         """Answer the next ``times`` sends with the message id of the one before (a provider bug)."""
@@ -242,14 +240,7 @@ class GraphStandin(ProviderStandin):
                 self._violate(record, f"{request.method} {request.path}: {problem}")
             raise _Refusal(400, 100, f"(#100) {problems[0]}", violation=False)
 
-        with self._lock:
-            delay = self._delays.popleft() if self._delays else 0.0
-            failure = self._failures.popleft() if self._failures else None
-            drop = failure is None and self._drops > 0
-            if drop:
-                self._drops -= 1
-        if delay:
-            self._stopping.wait(delay)
+        failure, drop = self._faults.take()
         if failure is not None:
             if failure.code is None:
                 phrase = HTTPStatus(failure.status).phrase

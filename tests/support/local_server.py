@@ -27,7 +27,7 @@ class LocalServer:
         self._app = app
         self._host = host
         self._name = name
-        self._stopping = threading.Event()  # subclasses' delays end on it
+        self._stopping = threading.Event()  # scripted delays end on it
         self._server = None
         self._thread: threading.Thread | None = None
 
@@ -73,6 +73,52 @@ class _Drop:
 DROP = _Drop()
 
 
+class ScriptedFaults:
+    """What a test scripted a provider to do to its next correct requests: be slow, fail, or take
+    the message and hang up. A failure is whatever the stand-in answers it with (each provider
+    words its errors its own way); this keeps only the order."""
+
+    def __init__(self, stopping: threading.Event):
+        self._lock = threading.Lock()
+        self._stopping = stopping
+        self._failures: deque[Any] = deque()
+        self._delays: deque[float] = deque()
+        self._drops = 0
+
+    def fail(self, failure: Any, times: int = 1, after: int = 0) -> None:
+        """Answer ``times`` requests with ``failure``, once ``after`` more have gone through."""
+        with self._lock:
+            self._failures.extend([None] * after + [failure] * times)
+
+    def delay(self, seconds: float, times: int = 1) -> None:
+        with self._lock:
+            self._delays.extend([float(seconds)] * times)
+
+    def drop(self, times: int = 1) -> None:
+        with self._lock:
+            self._drops += times
+
+    def clear(self) -> None:
+        with self._lock:
+            self._failures.clear()
+            self._delays.clear()
+            self._drops = 0
+
+    def take(self) -> tuple[Any, bool]:
+        """This request's fault: waits out its delay, then returns the failure to answer with
+        (None: none) and whether to hang up once the message is taken."""
+        with self._lock:
+            delay = self._delays.popleft() if self._delays else 0.0
+            failure = self._failures.popleft() if self._failures else None
+            drop = failure is None and self._drops > 0
+            if drop:
+                self._drops -= 1
+        if delay:
+            # A stopping server must not wait out a long scripted delay.
+            self._stopping.wait(delay)
+        return failure, drop
+
+
 class ProviderStandin(LocalServer):
     """A provider's API on 127.0.0.1 (Twilio's, Meta's): what it was asked and took, what was
     wrong with the asking, and failures scripted by a test. Subclasses answer a request in
@@ -85,9 +131,7 @@ class ProviderStandin(LocalServer):
         self._requests: list[dict] = []
         self._messages: list[dict] = []
         self._violations: list[str] = []
-        self._failures: deque = deque()
-        self._delays: deque[float] = deque()
-        self._drops = 0
+        self._faults = ScriptedFaults(self._stopping)
 
     @property
     def requests(self) -> list[dict]:
@@ -112,8 +156,7 @@ class ProviderStandin(LocalServer):
 
     def delay_next(self, seconds: float, times: int = 1) -> None:
         """Make the next ``times`` correct requests wait ``seconds`` before answering (a slow provider)."""
-        with self._lock:
-            self._delays.extend(float(seconds) for _ in range(times))
+        self._faults.delay(seconds, times)
 
     def drop_next(self, times: int = 1) -> None:
         """Take the next ``times`` messages, then close the connection without answering.
@@ -121,8 +164,7 @@ class ProviderStandin(LocalServer):
         The sender sees ``requests.exceptions.ConnectionError`` although the provider has the
         message: the crash window between "the provider took it" and "we recorded its id".
         """
-        with self._lock:
-            self._drops += times
+        self._faults.drop(times)
 
     def reset(self) -> None:
         """Forget requests, messages, violations and scripted failures, delays and drops."""
@@ -130,9 +172,7 @@ class ProviderStandin(LocalServer):
             self._requests.clear()
             self._messages.clear()
             self._violations.clear()
-            self._failures.clear()
-            self._delays.clear()
-            self._drops = 0
+            self._faults.clear()
 
     def _wsgi(self, environ: dict, start_response: Any):
         request = Request(environ)

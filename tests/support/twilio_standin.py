@@ -439,8 +439,7 @@ class TwilioStandin(ProviderStandin):
 
         ``message`` defaults to Twilio's text for ``code`` (or the HTTP reason when ``code`` is None).
         """
-        with self._lock:
-            self._failures.extend(_Failure(status, code, message) for _ in range(times))
+        self._faults.fail(_Failure(status, code, message), times)
 
     # -- HTTP -----------------------------------------------------------------------------------
 
@@ -542,14 +541,7 @@ class TwilioStandin(ProviderStandin):
             self._violate(record, f"{where}: Twilio would refuse this with {code}: {error['message']}")
             return _json(error, 400)
 
-        with self._lock:
-            delay = self._delays.popleft() if self._delays else 0.0
-            failure = self._failures.popleft() if self._failures else None
-            drop = failure is None and self._drops > 0
-            if drop:
-                self._drops -= 1
-        if delay:
-            self._stopping.wait(delay)
+        failure, drop = self._faults.take()
         if failure is not None:
             error = twilio_error(failure.status, failure.code, failure.message, to=to, path=request.path)
             return _json(error, failure.status)

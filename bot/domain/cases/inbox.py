@@ -106,6 +106,24 @@ def thread(session: Session, case: Case) -> list[CaseMessage]:
     return [m for m in case.messages if m.body or m.direction != "in"]
 
 
+@dataclass(frozen=True)
+class ThreadEntry:
+    message: CaseMessage
+    status: str | None  # a reply's: pending, sent, delivered, failed ... as the provider reports it
+
+
+def thread_with_status(session: Session, case: Case) -> list[ThreadEntry]:
+    messages = thread(session, case)
+    sent = [m.outbound_message_id for m in messages if m.outbound_message_id is not None]
+    statuses = dict(session.execute(select(OutboundMessage.id, OutboundMessage.status).where(OutboundMessage.id.in_(sent))).all()) if sent else {}
+    return [ThreadEntry(m, statuses.get(m.outbound_message_id) if m.direction == "out" else None) for m in messages]
+
+
+def replies_since(session: Session, case: Case, message_id: int, not_by: str) -> list[CaseMessage]:
+    """Counsellors' replies after ``message_id`` by someone other than ``not_by``."""
+    return [m for m in case.messages if m.id > message_id and m.direction == "out" and m.author != not_by]
+
+
 def assign(session: Session, case: Case, who: str | None) -> None:
     case.assigned_to = who
 

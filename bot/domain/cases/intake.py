@@ -34,7 +34,9 @@ class Taken:
     duplicate: bool
 
 
-def take(runtime: Runtime, *, channel: str, address: str, body: str, provider_id: str, anonymous: bool = False) -> Taken | None:
+def take(
+    runtime: Runtime, *, channel: str, address: str, body: str, provider_id: str, anonymous: bool = False, attachments: list[dict] | None = None
+) -> Taken | None:
     """Store the message with its case and queue the case, or None when it is not a case's.
 
     ``anonymous``: the message came to the counselling service's own account (an Instagram
@@ -68,7 +70,9 @@ def take(runtime: Runtime, *, channel: str, address: str, body: str, provider_id
                 kind = "resume" if opening else "text"
             case.listening = True
             case.last_message_at = now
-            session.add(CaseMessage(case_id=case.id, direction="in", kind=kind, body=opening[1] if opening else body, created_at=now))
+            session.add(
+                CaseMessage(case_id=case.id, direction="in", kind=kind, body=opening[1] if opening else body, attachments=attachments, created_at=now)
+            )
             case_id = case.id
             queue_after_commit(session, process_case(case_id))
     log.info("anonymous case message recorded on %s", channel)

@@ -13,7 +13,8 @@ def send_to_case(
     session: Session, case: Case, body: str, *, direction: str, now: datetime, author: str | None = None, choices: list[str] | None = None
 ) -> OutboundMessage:
     """``direction`` is "bot" (the bot's own answer) or "out" (a counsellor's)."""
-    session.add(CaseMessage(case_id=case.id, direction=direction, kind="text", author=author, body=body, created_at=now, processed_at=now))
+    kept = CaseMessage(case_id=case.id, direction=direction, kind="text", author=author, body=body, created_at=now, processed_at=now)
+    session.add(kept)
     case.last_message_at = now
     message = add_message(
         session,
@@ -30,4 +31,5 @@ def send_to_case(
         now=now,
     )
     session.flush()
+    kept.outbound_message_id = message.id
     return message

@@ -1,0 +1,97 @@
+"""Who is signed in to the console, and what their role lets them see.
+
+The browser holds only a signed cookie with the session's random token; the session itself is a
+database row (``bot.domain.staff``), so signing out, disabling a user and the 30-minute idle limit
+take effect on the server, whatever the browser keeps. Every view states the roles it serves with
+``@requires``; a test walks every console route as every role.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import abort, current_app, g, redirect, request, session, url_for
+
+from bot.core import clock
+from bot.domain.staff import accounts
+
+SESSION_KEY = "console"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    email: str
+    role: str
+    communities: tuple[str, ...]
+    needs_second_factor: bool
+    second_factor_done: bool
+
+    @property
+    def signed_in(self) -> bool:
+        return self.second_factor_done or not self.needs_second_factor
+
+    @property
+    def sees_communities(self) -> tuple[str, ...] | None:
+        """None: every community (admin)."""
+        return None if self.role == "admin" else self.communities
+
+
+def runtime():
+    return current_app.extensions["ungebot"]
+
+
+def load_viewer() -> None:
+    g.viewer, g.session_ended = None, False
+    token = session.get(SESSION_KEY)
+    if not token:
+        return
+    with runtime().db.session() as db:
+        found = accounts.current_session(db, token, clock.now())
+        if found is None:
+            session.pop(SESSION_KEY, None)
+            g.session_ended = True
+            return
+        user, staff_session = found
+        g.viewer = Viewer(
+            email=user.email,
+            role=user.role,
+            communities=tuple(user.communities or ()),
+            needs_second_factor=user.role in accounts.SECOND_FACTOR_ROLES,
+            second_factor_done=staff_session.second_factor_at is not None,
+        )
+
+
+def viewer() -> Viewer:
+    """The signed-in viewer, in a view that ``@requires`` guards."""
+    signed_in: Viewer = g.viewer
+    return signed_in
+
+
+def go_to(endpoint: str, **values: Any):
+    """A redirect that htmx follows as a whole page (a swapped-in login form would be nonsense)."""
+    url = url_for(endpoint, **values)
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": url}
+    return redirect(url)
+
+
+def requires(*roles: str) -> Callable:
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def checked(**kwargs: Any):
+            signed = g.viewer
+            if signed is None:
+                ended = 1 if g.session_ended else None
+                return go_to("console.login", next=request.path if request.method == "GET" else None, ended=ended)
+            if not signed.signed_in:
+                return go_to("console.second_factor")
+            if signed.role not in roles:
+                abort(403)
+            return view(**kwargs)
+
+        checked.console_roles = roles  # type: ignore[attr-defined]
+        return checked
+
+    return decorate

@@ -1,0 +1,118 @@
+"""Every word the console shows, in Danish (the default) and English (by the user's choice).
+
+Kept side by side so a missing translation is seen in review, and checked by a test: every key
+has both languages and the same {placeholders}.
+"""
+from __future__ import annotations
+
+LANGUAGES = ("da", "en")
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "app": ("Ungebot", "Ungebot"),
+    "skip_to_content": ("Gå til indholdet", "Skip to content"),
+    "language_other": ("English", "Dansk"),
+    "language_switch": ("Skift sprog til engelsk", "Switch the language to Danish"),
+    "sign_in": ("Log ind", "Sign in"),
+    "sign_out": ("Log ud", "Sign out"),
+    "email": ("E-mail", "Email"),
+    "password": ("Adgangskode", "Password"),
+    "wrong_sign_in": ("Forkert e-mail eller adgangskode.", "Wrong email or password."),
+    "too_many_tries": ("For mange forsøg. Prøv igen om {minutes} min.", "Too many tries. Try again in {minutes} min."),
+    "signed_out": ("Du er logget ud.", "You are signed out."),
+    "session_ended": (
+        "Du blev logget ud, fordi du ikke havde brugt konsollen i 30 minutter.",
+        "You were signed out after 30 minutes without using the console.",
+    ),
+    "second_factor": ("Kode fra din app", "Code from your app"),
+    "second_factor_help": ("Skriv den 6-cifrede kode fra din godkendelsesapp.", "Enter the 6-digit code from your authenticator app."),
+    "second_factor_wrong": ("Koden passer ikke. Prøv den næste kode fra appen.", "The code is not right. Try the next code from the app."),
+    "confirm": ("Bekræft", "Confirm"),
+    "enrol_title": ("Slå totrinsbekræftelse til", "Turn on two-step verification"),
+    "enrol_help": (
+        "Din rolle kræver en kode ud over adgangskoden. Scan QR-koden med en godkendelsesapp (fx Microsoft Authenticator eller Google Authenticator), "
+        "og skriv den kode, appen viser.",
+        "Your role needs a code as well as the password. Scan the QR code with an authenticator app (such as Microsoft Authenticator or Google "
+        "Authenticator), and enter the code the app shows.",
+    ),
+    "enrol_manual": ("Kan du ikke scanne? Skriv denne nøgle i appen:", "Cannot scan? Type this key into the app:"),
+    "qr_label": ("QR-kode til godkendelsesappen", "QR code for the authenticator app"),
+    "notifications": ("Beskeder til personalet", "Notifications"),
+    "notifications_unseen": ("{count} nye", "{count} new"),
+    "notifications_none": ("Ingen beskeder.", "No notifications."),
+    "mark_seen": ("Markér som set", "Mark as seen"),
+    "seen_at": ("Set {when}", "Seen {when}"),
+    "not_allowed": ("Det har du ikke adgang til.", "You do not have access to that."),
+    "not_found": ("Siden findes ikke.", "The page does not exist."),
+    "form_expired": ("Formularen var for gammel. Prøv igen.", "The form had expired. Please try again."),
+    "back_home": ("Til forsiden", "To the front page"),
+    "menu": ("Menu", "Menu"),
+    "signed_in_as": ("Logget ind som {email}", "Signed in as {email}"),
+    "inbox": ("Indbakke", "Inbox"),
+    "inbox_title": ("({count}) Indbakke", "({count}) Inbox"),
+    "inbox_empty": ("Ingen åbne sager lige nu.", "No open cases right now."),
+    "case": ("Sag", "Case"),
+    "urgent": ("Haster", "Urgent"),
+    "waiting_minutes": ("venter {minutes} min.", "waiting {minutes} min."),
+    "answered": ("besvaret", "answered"),
+    "nobody_has_it": ("ingen har den", "nobody has it"),
+    "has_it": ("{who} har den", "{who} has it"),
+    "channel_sms": ("sms", "SMS"),
+    "channel_instagram": ("Instagram", "Instagram"),
+    "channel_webchat": ("webchat", "web chat"),
+    "thread": ("Samtalen", "The conversation"),
+    "from_young_person": ("Den unge", "The young person"),
+    "from_bot": ("Ungebot", "Ungebot"),
+    "note": ("Intern note", "Internal note"),
+    "attachment": ("Vedhæftet ({kind})", "Attachment ({kind})"),
+    "status_pending": ("sendes", "sending"),
+    "status_submitting": ("sendes", "sending"),
+    "status_queued": ("sendt", "sent"),
+    "status_sent": ("sendt", "sent"),
+    "status_delivered": ("modtaget", "delivered"),
+    "status_read": ("læst", "read"),
+    "status_failed": ("ikke sendt", "failed"),
+    "status_undelivered": ("ikke modtaget", "not delivered"),
+    "status_unknown": ("ukendt", "unknown"),
+    "status_held": ("holdt tilbage", "held back"),
+    "reply": ("Svar den unge", "Reply to the young person"),
+    "reply_help": ("Sendes som sms/besked inden for få sekunder. Højst 1600 tegn.", "Sent as a text within seconds. At most 1600 characters."),
+    "send": ("Send svar", "Send reply"),
+    "send_anyway": ("Send alligevel", "Send anyway"),
+    "answered_meanwhile": (
+        "{who} har svaret, mens du skrev. Læs svaret, før du sender dit, så den unge ikke får to svar ved en fejl.",
+        "{who} replied while you were writing. Read their reply before you send yours, so the young person does not get two answers by mistake.",
+    ),
+    "add_note": ("Tilføj intern note", "Add an internal note"),
+    "note_help": ("Sendes aldrig til den unge.", "Never sent to the young person."),
+    "save_note": ("Gem note", "Save note"),
+    "assign": ("Hvem har sagen?", "Who has the case?"),
+    "assign_me": ("Mig", "Me"),
+    "assign_button": ("Tildel", "Assign"),
+    "close": ("Luk sagen", "Close the case"),
+    "close_reason": ("Hvorfor (kort, uden personlige oplysninger)", "Why (short, nothing personal)"),
+    "topic": ("Emne", "Topic"),
+    "close_button": ("Luk sagen", "Close the case"),
+    "crisis_lines": ("Krisehjælp", "Crisis lines"),
+    "crisis_help": ("Er den unge i fare, så ring 112. Ellers kan du henvise til:", "If the young person is in danger, call 112. Otherwise refer them to:"),
+    "stats": ("Statistik", "Statistics"),
+    "stats_help": ("Sager pr. uge, de seneste 12 uger. Ingen indhold, kun tal.", "Cases per week, the last 12 weeks. No content, only numbers."),
+    "week": ("Uge", "Week"),
+    "cases": ("Sager", "Cases"),
+    "median_first_reply": ("Median minutter til første svar", "Median minutes to the first reply"),
+    "topics": ("Emner", "Topics"),
+    "back_to_inbox": ("Tilbage til indbakken", "Back to the inbox"),
+    "topic_economy": ("Økonomi", "Money"),
+    "topic_housing": ("Bolig", "Housing"),
+    "topic_job": ("Job", "Work"),
+    "topic_mitid": ("MitID", "MitID"),
+    "topic_school": ("Skole og uddannelse", "School and education"),
+    "topic_feelings": ("Følelser", "Feelings"),
+    "topic_substance_use": ("Rusmidler", "Alcohol and drugs"),
+    "topic_other": ("Andet", "Other"),
+}
+
+
+def text(key: str, language: str, **values: object) -> str:
+    da, en = TEXTS[key]
+    chosen = en if language == "en" else da
+    return chosen.format(**values) if values else chosen
