@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install lock run test lint faults bench schema
+.PHONY: install lock run test lint faults bench schema screenshots
 
 install: $(VENV)/.installed
 
@@ -44,3 +44,7 @@ bench: install
 
 schema: install
 	$(VENV)/bin/ungebot flows schema -o docs/flow.schema.json
+
+# The console's pictures in docs/console.md, taken by its browser tests.
+screenshots: install
+	CONSOLE_SCREENSHOTS=docs/console $(PY) -m pytest -q tests/test_console_browser.py

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from test_console import PASSWORD, csrf_of, sign_in
 
 from bot.core import clock
+from bot.domain.inbound import receive
 from bot.domain.staff import accounts
 from bot.storage.models import Case, CaseAudit
 from bot.web import create_app
@@ -122,3 +123,15 @@ def test_the_inbox_updates_itself_without_a_reload(counselling, service):
     open_case(service, FREJA)
     fragment = sofie.get("/console/inbox", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and QUESTION in fragment and "<title>(1) Indbakke" in fragment
+
+
+def test_a_photo_that_came_with_a_message_is_a_link_in_the_thread(counselling, service):
+    alias = open_case(service, FREJA)
+    receive(
+        service, channel="sms", scheme="tel", address=FREJA, body="Se her", provider_id="SM-photo",
+        attachments=[{"type": "image", "url": "https://lookaside.example/photo.jpg"}, {"type": "audio", "url": "javascript:alert(1)"}],
+    )
+    drain(service)
+    html = page(sign_in(counselling, "counsellor"), f"/console/cases/{alias}")
+    assert '<a href="https://lookaside.example/photo.jpg" rel="noopener noreferrer" target="_blank">Vedhæftet (image)</a>' in html
+    assert "javascript:" not in html and "Vedhæftet (audio)" in html, "only a web address becomes a link"
