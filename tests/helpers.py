@@ -8,6 +8,16 @@ from bot.runtime import Runtime
 from bot.storage.models import OutboundMessage
 
 
+def lose_redis_data(runtime: Runtime) -> None:
+    """What Redis restarting without persistence (or a FLUSHALL) does to ``runtime``'s queues,
+    jobs and keys, and to nobody else's: other test processes may share the server."""
+    for queue in runtime.queues:
+        for job_id in queue.get_job_ids():
+            runtime.redis.delete(f"rq:job:{job_id}")
+    for key in runtime.redis.scan_iter(f"*{runtime.queue_prefix}*"):
+        runtime.redis.delete(key)
+
+
 def outbox(runtime: Runtime, **filters) -> list[OutboundMessage]:
     with runtime.db.session() as session:
         query = select(OutboundMessage).order_by(OutboundMessage.id)

@@ -81,8 +81,14 @@ def test_a_counsellor_enrols_a_second_factor_with_a_qr_code_then_needs_a_code_ea
     assert browser.get("/console/notifications").status_code == 302, "no page before the code"
     wrong = browser.post("/console/2fa/enrol", data={"code": "000000", "csrf_token": csrf_of(page)})
     assert wrong.status_code == 401 and "Koden passer ikke" in wrong.get_data(as_text=True)
-    secrets: dict = {}
-    sign_in(console, "counsellor", secrets=secrets)
+    before_the_code = browser.get_cookie("ungebot_console").value
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', wrong.get_data(as_text=True)).group(1)
+    browser.post("/console/2fa/enrol", data={"code": pyotp.TOTP(secret).at(clock.now()), "csrf_token": csrf_of(page)})
+    assert browser.get("/console/notifications").status_code == 200
+    copied = console.test_client()
+    copied.set_cookie("ungebot_console", before_the_code)
+    assert copied.get("/console/notifications").status_code == 302, "the session from before the code ended with it"
+    secrets = {PEOPLE["counsellor"]: secret}
     again = sign_in(console, "counsellor", secrets=secrets)
     assert again.get("/console/notifications").status_code == 200
     assert ("sofie@kommune.dk", "sign_in") in audit_actions(cafe)

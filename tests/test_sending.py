@@ -14,7 +14,7 @@ from bot.jobs.scheduler import Scheduler
 from bot.storage.models import Contact, OutboundMessage
 
 from conftest import FROM_NUMBER, PUBLIC_BASE_URL
-from helpers import drain
+from helpers import drain, lose_redis_data
 
 YOUNG_PERSON = "+4520112233"
 # A Thursday in November: 12:00 and 23:00 in Copenhagen (UTC+1).
@@ -169,7 +169,7 @@ def test_after_redis_lost_its_data_what_was_queued_is_queued_again_at_once(runti
     Scheduler(runtime).run_pass()
     message_id = queue_message(runtime, body="Svar på det du skrev")
     receive(runtime, channel="sms", scheme="tel", address="+4520998877", body="hjælp", provider_id="SM" + "4" * 32)
-    runtime.redis.flushdb()  # a restart without persistence looks the same
+    lose_redis_data(runtime)
     result = Scheduler(runtime).run_pass()
     assert (result.sends, result.contacts) == (1, 1), "no waiting: Redis said it lost them"
     drain(runtime)

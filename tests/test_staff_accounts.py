@@ -246,7 +246,9 @@ def test_a_counsellor_is_signed_in_only_after_the_second_factor(db):
     assert staff_session.second_factor_at is None and user.last_sign_in_at is None
     clock.travel(timedelta(seconds=30))
     assert accounts.check_second_factor(db, user, code(secret, clock.now()), clock.now(), SECRET_KEY)
-    accounts.mark_second_factor(db, staff_session, clock.now())
+    signed_in = accounts.second_factor_given(db, user, token, clock.now())
+    assert accounts.current_session(db, token, clock.now()) is None, "the token from before the code opens nothing"
+    _, staff_session = accounts.current_session(db, signed_in, clock.now())
     assert staff_session.second_factor_at == clock.now() == user.last_sign_in_at
 
 

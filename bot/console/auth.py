@@ -96,10 +96,10 @@ def second_factor_submit():
         return render_template("console/second_factor.html", error=("too_many_tries", {"minutes": wait})), 429
     now = clock.now()
     with runtime().db.session() as db:
-        user, staff_session = accounts.current_session(db, session[SESSION_KEY], now)
+        user, _ = accounts.current_session(db, session[SESSION_KEY], now)
         right = accounts.check_second_factor(db, user, request.form.get("code", ""), now, runtime().settings.app_secret_key)
         if right:
-            accounts.mark_second_factor(db, staff_session, now)
+            session[SESSION_KEY] = accounts.second_factor_given(db, user, session[SESSION_KEY], now)
         accounts.audit(db, user.email, "sign_in" if right else "second_factor_failed", now)
     if not right:
         return render_template("console/second_factor.html", error=("second_factor_wrong", {})), 401
@@ -124,10 +124,10 @@ def enrol_submit():
         return go_to("console.login")
     now = clock.now()
     with runtime().db.session() as db:
-        user, staff_session = accounts.current_session(db, session[SESSION_KEY], now)
+        user, _ = accounts.current_session(db, session[SESSION_KEY], now)
         enrolled = accounts.enrol_second_factor(db, user, secret, request.form.get("code", ""), now, runtime().settings.app_secret_key)
         if enrolled:
-            accounts.mark_second_factor(db, staff_session, now)
+            session[SESSION_KEY] = accounts.second_factor_given(db, user, session[SESSION_KEY], now)
             accounts.audit(db, user.email, "sign_in", now)
     if not enrolled:
         return _enrol_page(secret, error=("second_factor_wrong", {})), 401

@@ -221,21 +221,22 @@ def open_session(session: Session, user: StaffUser, now: datetime, *, second_fac
 
     ``second_factor``: nothing more is owed, as the user's role needs no second factor or the
     sign-in proved one already. Otherwise the session shows nothing but the code's page until
-    ``mark_second_factor``.
+    ``second_factor_given`` replaces it.
     """
     token = secrets.token_urlsafe(32)
     staff_session = StaffSession(token_hash=_hash(token), user=user, created_at=now, last_seen_at=now)
     session.add(staff_session)
     if second_factor:
-        mark_second_factor(session, staff_session, now)
+        staff_session.second_factor_at = user.last_sign_in_at = now
     session.flush()
     return token
 
 
-def mark_second_factor(session: Session, staff_session: StaffSession, now: datetime) -> None:
-    """The session's user is signed in completely (a right code, or none owed)."""
-    staff_session.second_factor_at = now
-    staff_session.user.last_sign_in_at = now
+def second_factor_given(session: Session, user: StaffUser, waiting_token: str, now: datetime) -> str:
+    """The right code was typed: the session that waited for it ends and a new one, signed in
+    completely, takes its place. A token that was about before the code opens nothing."""
+    end_session(session, waiting_token, now)
+    return open_session(session, user, now, second_factor=True)
 
 
 def current_session(session: Session, token: str, now: datetime) -> tuple[StaffUser, StaffSession] | None:
