@@ -15,7 +15,7 @@ from pathlib import Path
 import pyotp
 import pytest
 import requests
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from test_concurrency import environment, start, stop
 
@@ -29,7 +29,6 @@ from conftest import AUTH_TOKEN, FROM_NUMBER, SERVER_DATABASE
 from support.local_server import LocalServer
 from support.signing import inbound_sms_params, twilio_signature
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "support" / "axe" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
@@ -41,14 +40,6 @@ REPLY = "Tak fordi du skriver. Du skal ikke stå alene med det. Er du et sikkert
 pytestmark = pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"the browser tests need Debian's Chromium at {CHROMIUM}: apt-get install chromium", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ CI installs Chromium (``apt-get install chromium``); without it these tests fail
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from test_concurrency import environment, start, stop
 
 from bot.api.auth import create_token
@@ -20,7 +19,6 @@ from bot.web import create_app
 from conftest import SERVER_DATABASE
 from support.local_server import LocalServer
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 375, "height": 667}
 HELP_TEXT = "Hej! Jeg er Ungebot, en automatisk besked-service fra dit ungested."
 GREETING = "Hej! Jeg er Ungebot, en chatbot – ikke et menneske."
@@ -29,14 +27,6 @@ ANSWER = "Det kan vi finde ud af sammen. Har du talt med din udlejer?"
 pytestmark = pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"the browser tests need Debian's Chromium at {CHROMIUM}: apt-get install chromium", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield browser
-        browser.close()
 
 
 def municipal_site(chat_origin: list[str]):

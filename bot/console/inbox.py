@@ -81,12 +81,10 @@ def _act(alias: str, action: str, work):
     now = clock.now()
     try:
         with runtime().db.session() as db:
-            case = _find(db, alias)
-            outcome = work(db, case, now)
+            work(db, _find(db, alias), now)
             inbox.audit(db, viewer().email, action, alias, now)
     except inbox.CaseError as error:
         _refuse(error)
-    return outcome
 
 
 def _refuse(error: inbox.CaseError):
