@@ -10,11 +10,13 @@ import binascii
 import math
 import re
 import secrets
+from collections.abc import Callable
 from datetime import time
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from authlib.common.security import is_secure_transport
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -86,6 +88,17 @@ def _url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _issuer(value: str) -> str:
+    """An OpenID Connect issuer: https, as the client secret and the ID token pass through it
+    (http only on this machine, for a test issuer)."""
+    if not value:
+        return value
+    value = _url(value)
+    if not is_secure_transport(value):
+        raise ValueError(f"{value!r} is not an https URL")
+    return value
+
+
 def _checked(parse):
     """Keep the variable's text, but refuse it at start if ``parse`` cannot read it."""
 
@@ -96,16 +109,25 @@ def _checked(parse):
     return check
 
 
-def _account_tokens(value: str) -> dict[str, str]:
-    tokens = {}
+def _pairs(value: str, shape: str, key_is_valid: Callable[[str], bool] = bool) -> dict[str, str]:
+    """``key=value,key=value`` as a dict, in its order; ``shape`` names the pair in the error."""
+    pairs = {}
     for part in value.split(","):
         if not part.strip():
             continue
-        account, equals, token = part.partition("=")
-        if not equals or not account.strip().isdigit() or not token.strip():
-            raise ValueError("must be '<account id>=<token>' pairs separated by commas")
-        tokens[account.strip()] = token.strip()
-    return tokens
+        key, equals, item = (piece.strip() for piece in part.partition("="))
+        if not equals or not key_is_valid(key) or not item:
+            raise ValueError(f"must be {shape} pairs separated by commas")
+        pairs[key] = item
+    return pairs
+
+
+def _account_tokens(value: str) -> dict[str, str]:
+    return _pairs(value, "'<account id>=<token>'", str.isdigit)
+
+
+def _roles_by_claim(value: str) -> dict[str, str]:
+    return _pairs(value, "'<claim value>=<role>'")
 
 
 def _origins(value: str) -> tuple[str, ...]:
@@ -157,6 +179,18 @@ class Settings(BaseSettings):
     webchat_origins: Annotated[str, AfterValidator(_checked(_origins))] = ""
     # Where the quick-exit button sends a young person who is being watched.
     webchat_exit_url: Annotated[str, AfterValidator(_url)] = "https://www.dr.dk"
+    # Single sign-on to the console (OpenID Connect, e.g. Microsoft Entra ID): the issuer (its
+    # discovery document is at <issuer>/.well-known/openid-configuration) and Ungebot's
+    # registration there. Empty: passwords only.
+    oidc_issuer: Annotated[str, AfterValidator(_issuer)] = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    # The ID token's claim that holds a person's roles at the issuer, and which of its values is
+    # which role here; someone with several gets the first that OIDC_ROLES names.
+    oidc_role_claim: str = "roles"
+    oidc_roles: Annotated[str, AfterValidator(_checked(_roles_by_claim))] = (
+        "ungebot-staff=staff,ungebot-counsellor=counsellor,ungebot-admin=admin"
+    )
 
     @field_validator("quiet_hours")
     @classmethod
@@ -223,6 +257,19 @@ class Settings(BaseSettings):
         if self.case_hash_key and not (self.case_public_key or self.case_private_key):
             raise ValueError("CASE_PUBLIC_KEY: required when CASE_HASH_KEY is set")
         return self
+
+    @model_validator(mode="after")
+    def _single_sign_on_is_complete(self) -> Settings:
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("OIDC_CLIENT_ID: required when OIDC_ISSUER is set")
+        if self.oidc_issuer and not self.oidc_client_secret:
+            raise ValueError("OIDC_CLIENT_SECRET: required when OIDC_ISSUER is set")
+        return self
+
+    @property
+    def oidc_role_map(self) -> dict[str, str]:
+        """Which value of the role claim (``OIDC_ROLE_CLAIM``) is which role here, in ``OIDC_ROLES``'s order."""
+        return _roles_by_claim(self.oidc_roles)
 
     @property
     def instagram_enabled(self) -> bool:

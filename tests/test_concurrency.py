@@ -62,7 +62,7 @@ def wait_for(url: str, timeout: float = 20) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its workers still booting
             time.sleep(0.1)
     raise AssertionError(f"{url} did not come up")
 

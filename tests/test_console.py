@@ -18,7 +18,7 @@ from bot.web import create_app
 PASSWORD = "korrekt hest batteri"
 PUBLIC = {
     "console.static", "console.login", "console.login_submit", "console.second_factor", "console.second_factor_submit",
-    "console.enrol", "console.enrol_submit", "console.logout", "console.choose_language",
+    "console.enrol", "console.enrol_submit", "console.logout", "console.choose_language", "console.login_sso", "console.login_sso_callback",
 }
 PEOPLE = {"staff": "kirsten@kommune.dk", "counsellor": "sofie@kommune.dk", "admin": "anne@kommune.dk"}
 
@@ -173,6 +173,9 @@ def test_notifications_per_community_escaped_and_marked_seen(console, cafe):
     assert "nye" not in staff.get("/console/notifications/count").get_data(as_text=True)
     admin_page = sign_in(console, "admin").get("/console/notifications").get_data(as_text=True)
     assert "Noah" in admin_page and "Instagram-kontoen" in admin_page
+    gym = notify(cafe, "gym.svar", "Noah svarede nej")
+    token = csrf_of(staff.get("/console/notifications"))
+    assert staff.post(f"/console/notifications/{gym}/seen", data={"csrf_token": token}).status_code == 404, "not theirs to mark"
 
 
 def test_english_by_the_users_choice(console):

@@ -113,10 +113,22 @@ def test_nothing_is_left_running_when_run_itself_is_killed(tmp_path):
     while time.monotonic() < deadline and redis_answers(redis_port):
         time.sleep(0.2)
     assert not redis_answers(redis_port)
-    with pytest.raises(requests.ConnectionError):
-        for _ in range(50):
-            requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=1)
-            time.sleep(0.2)
+    assert not web_answers(web_port), "the web server outlived `run`"
+
+
+def web_answers(port: int) -> bool:
+    """Whether the web server is still there after its parent was killed; an orphaned gunicorn
+    worker may hold the socket for a moment without answering before it notices and exits."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+        except requests.ConnectionError:
+            return False
+        except requests.Timeout:
+            pass
+        time.sleep(0.2)
+    return True
 
 
 def child_pid(parent: int, command: str) -> int | None:

@@ -99,6 +99,35 @@ def test_users_are_listed_by_email(db):
     assert [user.email for user in accounts.list_users(db)] == ["a@kommune.dk", "b@kommune.dk"]
 
 
+# Single sign-on ----------------------------------------------------------------------------------
+
+ROLES_BY_CLAIM = {"ungebot-staff": "staff", "ungebot-counsellor": "counsellor", "ungebot-admin": "admin"}
+SUBJECT = "https://login.example/tenant/v2.0|kirsten-sub"
+
+
+def sign_on(db, claimed_roles=("ungebot-staff",), email="kirsten@kommune.dk", subject=SUBJECT):
+    return accounts.sign_on(db, subject=subject, email=email, claimed_roles=claimed_roles, roles_by_claim=ROLES_BY_CLAIM, now=clock.now())
+
+
+def test_single_sign_on_makes_an_account_without_password_or_communities_once(db):
+    made = sign_on(db)
+    assert (made.email, made.role, made.communities, made.password_hash, made.oidc_subject) == ("kirsten@kommune.dk", "staff", [], None, SUBJECT)
+    assert sign_on(db, email="kirsten.holm@kommune.dk") is made, "found by the subject, whatever the email says now"
+    assert audit_rows(db) == [("single sign-on", "user_added", "kirsten@kommune.dk (staff)")]
+
+
+def test_single_sign_on_takes_the_first_role_the_mapping_names_and_refuses_none(db):
+    assert sign_on(db, claimed_roles=["ungebot-admin", "ungebot-counsellor", "kantine"]).role == "counsellor"
+    with pytest.raises(accounts.SignOnRefused) as refused:
+        sign_on(db, claimed_roles=["kantine"], subject="other|sub", email="lars@kommune.dk")
+    assert refused.value.reason == accounts.NO_ROLE and accounts.find_user(db, "lars@kommune.dk") is None
+
+
+def test_single_sign_on_without_a_usable_email_is_refused_with_the_reason(db):
+    with pytest.raises(accounts.SignOnRefused, match="'' is not an email address"):
+        sign_on(db, email="")
+
+
 # The password ------------------------------------------------------------------------------------
 
 def test_the_password_lets_in_only_its_user(db):

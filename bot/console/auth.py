@@ -1,12 +1,26 @@
 """Signing in and out: password, then (counsellor and admin) a code from an authenticator app,
 enrolled with a QR code at the first sign-in. Every attempt is in the audit log, never what was typed.
+
+Where OIDC_ISSUER is set, staff may sign in with the municipality's account instead (OpenID
+Connect by Authlib: discovery, state, nonce, PKCE, and the ID token's signature, issuer, audience
+and expiry checked). The issuer's ``amr`` saying "mfa" counts as the second factor; without it a
+counsellor gives the app's code as after a password. No token is kept or written anywhere.
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
-from flask import g, make_response, redirect, render_template, request, session, url_for
+import requests
+from authlib.integrations.base_client.errors import MismatchingStateError
+from authlib.integrations.flask_client import OAuth, OAuthError
+from flask import abort, current_app, g, make_response, redirect, render_template, request, session, url_for
+from flask.blueprints import BlueprintSetupState
+from joserfc.errors import JoseError
 
+from bot.config import ConfigError
 from bot.console.access import SESSION_KEY, go_to, requires, runtime, viewer
 from bot.console.blueprint import LANGUAGE_COOKIE, blueprint
 from bot.console.texts import LANGUAGES
@@ -21,6 +35,33 @@ SIGN_INS_PER_ACCOUNT = Limit("console-sign-in-account", 10, timedelta(minutes=15
 SIGN_INS_PER_ADDRESS = Limit("console-sign-in-address", 30, timedelta(minutes=15))
 CODES_PER_ACCOUNT = Limit("console-second-factor", 10, timedelta(minutes=15))
 PENDING_SECRET = "console_enrolling"
+SINGLE_SIGN_ON_CLIENT = "ungebot_single_sign_on"
+# A person waits at a blank page while the issuer is asked; past this, tell them it is not answering.
+ISSUER_TIMEOUT_SECONDS = 10
+# What the issuer says when it asked for a second factor itself (RFC 8176; Entra ID says it).
+MULTI_FACTOR = "mfa"
+REFUSAL_TEXTS = {accounts.NO_ROLE: "sso_no_role", accounts.DISABLED: "sso_disabled"}
+AUDIT_DETAIL_MAX = 300  # StaffAudit.detail
+
+log = logging.getLogger(__name__)
+
+
+@blueprint.record_once
+def _register_single_sign_on(state: BlueprintSetupState) -> None:
+    """Each app (a process's, a test's) gets the client of its own settings' issuer, if any."""
+    settings = state.app.extensions["ungebot"].settings
+    if not settings.oidc_issuer:
+        return
+    unknown = sorted(set(settings.oidc_role_map.values()) - set(ALL_ROLES))
+    if unknown:
+        raise ConfigError(f"OIDC_ROLES: {', '.join(unknown)} is not a role here (the roles are {', '.join(ALL_ROLES)})")
+    state.app.extensions[SINGLE_SIGN_ON_CLIENT] = OAuth(state.app).register(
+        "municipality",
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        server_metadata_url=f"{settings.oidc_issuer}/.well-known/openid-configuration",
+        client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256", "default_timeout": ISSUER_TIMEOUT_SECONDS},
+    )
 
 
 def _wait_minutes(*limits_and_who: tuple[Limit, str]) -> int | None:
@@ -29,12 +70,17 @@ def _wait_minutes(*limits_and_who: tuple[Limit, str]) -> int | None:
     return None if longest is None else max(1, round(longest / 60))
 
 
+def _login_page(*, error: tuple[str, dict] | None = None, notice: str | None = None, email: str = "", status: int = 200):
+    single_sign_on = SINGLE_SIGN_ON_CLIENT in current_app.extensions
+    return render_template("console/login.html", notice=notice, error=error, email=email, single_sign_on=single_sign_on), status
+
+
 @blueprint.get("/login")
 def login():
     if g.viewer is not None and g.viewer.signed_in:
         return redirect(url_for("console.home"))
     notice = "session_ended" if g.session_ended or request.args.get("ended") else ("signed_out" if request.args.get("signed_out") else None)
-    return render_template("console/login.html", notice=notice, error=None, email="")
+    return _login_page(notice=notice)
 
 
 @blueprint.post("/login")
@@ -43,13 +89,12 @@ def login_submit():
     password = request.form.get("password", "")
     wait = _wait_minutes((SIGN_INS_PER_ACCOUNT, email), (SIGN_INS_PER_ADDRESS, network_key(runtime().settings.app_secret_key)))
     if wait is not None:
-        return render_template("console/login.html", notice=None, error=("too_many_tries", {"minutes": wait}), email=email), 429
+        return _login_page(error=("too_many_tries", {"minutes": wait}), email=email, status=429)
     now = clock.now()
     with runtime().db.session() as db:
         user = accounts.check_password(db, email, password, now)
         if user is None:
-            known = accounts.find_user(db, email) is not None
-            accounts.audit(db, email if known else accounts.UNKNOWN_ACTOR, "sign_in_failed", now)
+            accounts.audit(db, _actor(db, email), "sign_in_failed", now)
             failed = True
         else:
             failed = False
@@ -59,12 +104,118 @@ def login_submit():
                 accounts.audit(db, user.email, "sign_in", now)
             enrolled = user.totp_enrolled_at is not None
     if failed:
-        return render_template("console/login.html", notice=None, error=("wrong_sign_in", {}), email=email), 401
+        return _login_page(error=("wrong_sign_in", {}), email=email, status=401)
+    return _enter(token, code_owed=second_factor, enrolled=enrolled)
+
+
+def _actor(db, email: str) -> str:
+    """Who the audit names for a sign-in that failed: an address no account has is not written down."""
+    user = accounts.find_user(db, email)
+    return accounts.UNKNOWN_ACTOR if user is None else user.email
+
+
+def _enter(token: str, *, code_owed: bool, enrolled: bool):
+    """The browser of someone just let in takes the new session: to the console, or to the code."""
     session.clear()  # nothing from before the sign-in carries over (session fixation)
     session[SESSION_KEY] = token
-    if not second_factor:
+    if not code_owed:
         return redirect(_safe_next() or url_for("console.home"))
     return redirect(url_for("console.second_factor" if enrolled else "console.enrol"))
+
+
+def _single_sign_on_client():
+    client = current_app.extensions.get(SINGLE_SIGN_ON_CLIENT)
+    if client is None:
+        abort(404)  # no OIDC_ISSUER: the console has passwords only
+    return client
+
+
+@blueprint.get("/login/sso")
+def login_sso():
+    client = _single_sign_on_client()
+    try:
+        return client.authorize_redirect(_sso_callback_url())
+    except requests.RequestException as error:
+        return _issuer_unreachable(error)
+
+
+def _sso_callback_url() -> str:
+    """Where the issuer sends people back: PUBLIC_BASE_URL's address, which is the one registered
+    there, not whatever host a proxy passed on."""
+    public_base_url = runtime().settings.public_base_url
+    if not public_base_url:
+        return url_for("console.login_sso_callback", _external=True)
+    return public_base_url + url_for("console.login_sso_callback")
+
+
+@blueprint.get("/login/sso/callback")
+def login_sso_callback():
+    client = _single_sign_on_client()
+    try:
+        claims = client.authorize_access_token().get("userinfo")
+    except MismatchingStateError:
+        return _sso_failed("the state is not one this browser was given", 400)
+    except OAuthError as error:
+        return _sso_failed(f"the issuer said {error.error}", 401)
+    except JoseError as error:
+        return _sso_failed(f"the ID token is not valid ({error.error})", 401)
+    except requests.RequestException as error:
+        return _issuer_unreachable(error)
+    if claims is None:
+        return _sso_failed("no ID token", 401)
+    settings = runtime().settings
+    now = clock.now()
+    email = str(claims.get("email") or "")
+    with runtime().db.session() as db:
+        try:
+            user = accounts.sign_on(
+                db,
+                subject=f"{claims['iss']}|{claims['sub']}",
+                email=email,
+                claimed_roles=_claim_values(claims, settings.oidc_role_claim),
+                roles_by_claim=settings.oidc_role_map,
+                now=now,
+            )
+        except accounts.SignOnRefused as refusal:
+            _audit_sso_failure(db, _actor(db, email), refusal.reason)
+            refused = refusal.reason
+        else:
+            refused = None
+            issuer_asked_for_second_factor = MULTI_FACTOR in _claim_values(claims, "amr")
+            code_owed = user.role in accounts.SECOND_FACTOR_ROLES and not issuer_asked_for_second_factor
+            token = accounts.open_session(db, user, now, second_factor=not code_owed)
+            if code_owed:
+                accounts.audit(db, user.email, "sso_accepted", now, "the app's code is owed")
+            else:
+                accounts.audit(db, user.email, "sign_in", now, "sso, second factor at the issuer" if issuer_asked_for_second_factor else "sso")
+            enrolled = user.totp_enrolled_at is not None
+    if refused is not None:
+        return _login_page(error=(REFUSAL_TEXTS.get(refused, "sso_not_usable"), {}), status=403)
+    return _enter(token, code_owed=code_owed, enrolled=enrolled)
+
+
+def _claim_values(claims: Mapping[str, Any], name: str) -> list[str]:
+    """A claim as a list: issuers send a list, or a single value as a string."""
+    value = claims.get(name)
+    if isinstance(value, str):
+        return [value]
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def _audit_sso_failure(db, actor: str, why: str) -> None:
+    accounts.audit(db, actor, "sign_in_failed", clock.now(), f"sso: {why}"[:AUDIT_DETAIL_MAX])
+
+
+def _sso_failed(why: str, status: int, text_key: str = "sso_failed"):
+    """The login page again, for a sign-on that went wrong before anyone was known."""
+    with runtime().db.session() as db:
+        _audit_sso_failure(db, accounts.UNKNOWN_ACTOR, why)
+    return _login_page(error=(text_key, {}), status=status)
+
+
+def _issuer_unreachable(error: requests.RequestException):
+    log.warning("single sign-on: the issuer did not answer: %s", error)
+    return _sso_failed("the issuer did not answer", 502, "sso_unreachable")
 
 
 def _safe_next() -> str | None:

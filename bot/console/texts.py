@@ -109,6 +109,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "topic_feelings": ("Følelser", "Feelings"),
     "topic_substance_use": ("Rusmidler", "Alcohol and drugs"),
     "topic_other": ("Andet", "Other"),
+    "sign_in_sso": ("Log ind med kommunens konto", "Sign in with the municipality's account"),
+    "sso_no_role": (
+        "Din konto i kommunen giver ikke adgang til Ungebot. Bed IT om at give dig en rolle i Ungebot.",
+        "Your municipal account gives no access to Ungebot. Ask IT to give you a role in Ungebot.",
+    ),
+    "sso_disabled": ("Din adgang til Ungebot er lukket. Kontakt IT, hvis det er en fejl.", "Your access to Ungebot is closed. Contact IT if it is a mistake."),
+    "sso_not_usable": ("Din konto i kommunen kan ikke bruges til Ungebot. Kontakt IT.", "Your municipal account cannot be used for Ungebot. Contact IT."),
+    "sso_failed": ("Du blev ikke logget ind med kommunens konto. Prøv igen.", "You were not signed in with the municipality's account. Please try again."),
+    "sso_unreachable": (
+        "Kommunens login svarer ikke lige nu. Prøv igen om lidt.",
+        "The municipality's sign-in is not answering right now. Please try again in a moment.",
+    ),
 }
 
 

@@ -16,6 +16,10 @@ out, disabling a user and the idle limit take effect at once, whatever the brows
 A session is found by the token's hash: the timing of that lookup tells an attacker only about
 hashes of strings they chose, never about a stored token (as with the API's tokens).
 
+Single sign-on (OpenID Connect) vouches for a person instead of a password: ``sign_on`` finds or
+makes their account and gives it the role the issuer's claim says. The second factor is still
+owed by counsellors and admins unless the issuer says it asked for one.
+
 The account changes write their own audit rows; what happens while signing in (a wrong password,
 a wrong code, signing out) is written by the page that knows it, with ``audit``, except a session
 that the idle limit ends, which only this module sees.
@@ -27,7 +31,7 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -64,6 +68,13 @@ KEY_PURPOSE = b"ungebot staff: TOTP secrets"
 # wrong field, or a real person's address being tried.
 UNKNOWN_ACTOR = "unknown"
 COMMAND_LINE = "command line"
+# Who made an account change that a sign-on brought with it (an account made, linked or given
+# another role), as COMMAND_LINE is for IT's commands.
+SINGLE_SIGN_ON = "single sign-on"
+# Why a sign-on is refused (SignOnRefused.reason), for the audit.
+NO_ROLE = "no role"
+DISABLED = "disabled"
+ANOTHER_SUBJECT = "the account belongs to another subject"
 
 _hasher = PasswordHasher()
 log = logging.getLogger(__name__)
@@ -71,6 +82,14 @@ log = logging.getLogger(__name__)
 
 class AccountError(Exception):
     """A request about an account that cannot be done as asked; the message tells the person why."""
+
+
+class SignOnRefused(AccountError):
+    """The issuer vouched for someone who may not sign in here; ``reason`` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 # Accounts ----------------------------------------------------------------------------------------
@@ -84,16 +103,21 @@ def add_user(
     password: str | None,
     now: datetime,
     by: str = COMMAND_LINE,
+    oidc_subject: str | None = None,
 ) -> StaffUser:
     """Give someone an account. ``password`` is None for someone who signs in only by single
-    sign-on. Whether the communities exist is for the caller to check: the flows know them."""
+    sign-on. Whether the communities exist is for the caller to check: the flows know them.
+
+    ``oidc_subject`` ("issuer|sub") makes the account of someone single sign-on vouched for
+    (``sign_on``): as staff they may start without communities, since only IT knows which are
+    theirs, and see nothing until IT gives them some."""
     email = _normalised(email)
     if len(email) > EMAIL_MAX or not EMAIL.fullmatch(email):
         raise AccountError(f"{email!r} is not an email address")
     if role not in ROLES:
         raise AccountError(f"the role must be one of {', '.join(ROLES)}")
     communities = list(dict.fromkeys(communities))
-    if role == "staff" and not communities:
+    if role == "staff" and not communities and oidc_subject is None:
         raise AccountError("a staff user must have at least one community")
     if role != "staff" and communities:
         raise AccountError(f"only staff users have communities, not a {role}")
@@ -106,6 +130,7 @@ def add_user(
         role=role,
         communities=communities,
         password_hash=None if password is None else _hasher.hash(password),
+        oidc_subject=oidc_subject,
         created_at=now,
     )
     session.add(user)
@@ -142,6 +167,53 @@ def reset_second_factor(session: Session, email: str, now: datetime, *, by: str 
     user.totp_last_step = None
     ended = _end_sessions(session, StaffSession.user_id == user.id, now)
     audit(session, by, "2fa_reset", now, f"{user.email}; {ended} session(s) ended")
+    return user
+
+
+def sign_on(
+    session: Session,
+    *,
+    subject: str,
+    email: str,
+    claimed_roles: Iterable[str],
+    roles_by_claim: Mapping[str, str],
+    now: datetime,
+) -> StaffUser:
+    """The account of someone the issuer vouched for, with the role its claim gives them now: the
+    first of ``roles_by_claim`` (claim value -> role) that ``claimed_roles`` has.
+
+    The account is found by ``subject`` ("issuer|sub"), the issuer's lasting name for the person,
+    which stays when their email changes. An account IT made before the first sign-on is found
+    once by the email and linked to the subject from then on; someone with no account gets one.
+    Raises SignOnRefused for someone with no role here, a disabled account, and an account
+    linked to another subject: an email that comes back for someone new is not a way into the
+    account of whoever had it before.
+    """
+    claimed = set(claimed_roles)
+    role = next((role for claim, role in roles_by_claim.items() if claim in claimed), None)
+    if role is None:
+        raise SignOnRefused(NO_ROLE)
+    user = session.scalars(select(StaffUser).where(StaffUser.oidc_subject == subject)).first() or find_user(session, email)
+    if user is None:
+        try:
+            return add_user(session, email=email, role=role, communities=(), password=None, now=now, by=SINGLE_SIGN_ON, oidc_subject=subject)
+        except AccountError as error:
+            raise SignOnRefused(str(error)) from None
+    if user.disabled_at is not None:
+        raise SignOnRefused(DISABLED)
+    if user.oidc_subject is None:
+        user.oidc_subject = subject
+        audit(session, SINGLE_SIGN_ON, "sso_linked", now, user.email)
+    elif user.oidc_subject != subject:
+        raise SignOnRefused(ANOTHER_SUBJECT)
+    if user.role != role:
+        # A session opened in the old role must not keep it: one that needed no second factor
+        # would be a counsellor's without one.
+        ended = _end_sessions(session, StaffSession.user_id == user.id, now)
+        audit(session, SINGLE_SIGN_ON, "role_changed", now, f"{user.email}: {user.role} -> {role}; {ended} session(s) ended")
+        user.role = role
+        if role != "staff":
+            user.communities = []  # only staff have communities
     return user
 
 
@@ -266,8 +338,9 @@ def end_session(session: Session, token: str, now: datetime) -> None:
 # The audit ---------------------------------------------------------------------------------------
 
 def audit(session: Session, actor: str, action: str, now: datetime, detail: str | None = None) -> None:
-    """Write down who did what: ``actor`` is a user's email, COMMAND_LINE or UNKNOWN_ACTOR; never
-    a password, a code or anything a young person wrote (cases have their own audit)."""
+    """Write down who did what: ``actor`` is a user's email, COMMAND_LINE, SINGLE_SIGN_ON or
+    UNKNOWN_ACTOR; never a password, a code, a token or anything a young person wrote (cases have
+    their own audit)."""
     session.add(StaffAudit(at=now, actor=actor, action=action, detail=detail))
 
 
