@@ -198,8 +198,9 @@ def users() -> None:
 )
 @click.option("--community", "communities", multiple=True, metavar="SLUG", help="A community a staff user works in (repeat for more)")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input instead of asking")
-def users_add(email: str, role: str, communities: tuple[str, ...], password_stdin: bool) -> None:
-    """Give EMAIL an account for the staff console, with a password."""
+@click.option("--sso-only", is_flag=True, help="No password: they sign in with the municipality's account (OIDC_ISSUER)")
+def users_add(email: str, role: str, communities: tuple[str, ...], password_stdin: bool, sso_only: bool) -> None:
+    """Give EMAIL an account for the staff console, with a password (or, --sso-only, none)."""
     from bot.core import clock
     from bot.domain.communities.members import known_communities
     from bot.domain.staff.accounts import AccountError, add_user
@@ -209,7 +210,11 @@ def users_add(email: str, role: str, communities: tuple[str, ...], password_stdi
     for slug in communities:
         if slug not in known:
             raise click.ClickException(f"no community {slug!r} (known: {', '.join(sorted(known)) or 'none'})")
-    if password_stdin:
+    if sso_only:
+        if not runtime.settings.oidc_issuer:
+            raise click.ClickException("--sso-only needs single sign-on: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+        password = None
+    elif password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise click.ClickException("no password on standard input")

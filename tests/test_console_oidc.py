@@ -107,6 +107,12 @@ def test_staff_sign_on_gets_an_account_without_communities_and_lands_on_notifica
     assert again.get("/console/notifications").status_code == 200, "the second time finds the account by its subject"
 
 
+def test_an_issuer_that_names_people_by_preferred_username_is_understood(console, sso, issuer):
+    _, answer = sign_on(console, issuer, Person(sub="ali-sub", email="ali@kommune.dk", roles=("ungebot-staff",), email_claim="preferred_username"))
+    assert answer.status_code == 302
+    assert user(sso, "ali@kommune.dk").oidc_subject == f"{issuer.url}|ali-sub"
+
+
 def test_a_counsellor_whose_issuer_asked_for_a_second_factor_goes_straight_in(console, sso, issuer):
     browser, answer = sign_on(console, issuer, Person(sub=SOFIE.sub, email=SOFIE.email, roles=SOFIE.roles, amr=("pwd", "mfa")))
     assert answer.status_code == 302 and answer.location.endswith("/console/")

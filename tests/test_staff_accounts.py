@@ -466,3 +466,18 @@ def test_the_migration_goes_down_and_up_again(tmp_path):
         assert set(engine.dialect.get_table_names(connection)) >= STAFF_TABLES
     engine.dispose()
 
+
+
+def test_an_account_for_single_sign_on_only_has_no_password(runtime_factory, frozen, monkeypatch):
+    monkeypatch.setattr("bot.logs.configure", lambda *args, **kwargs: None)
+    runner = CliRunner()
+    runtime_factory()
+    refused = runner.invoke(cli, ["users", "add", "kirsten@kommune.dk", "--role", "staff", "--community", "cafe", "--sso-only"])
+    assert refused.exit_code == 1 and "--sso-only needs single sign-on: set OIDC_ISSUER" in refused.stderr
+    sso = runtime_factory(oidc_issuer="https://login.microsoftonline.com/kommune/v2.0", oidc_client_id="ungebot", oidc_client_secret="s3cret")
+    added = runner.invoke(cli, ["users", "add", "kirsten@kommune.dk", "--role", "staff", "--community", "cafe", "--sso-only"])
+    assert added.exit_code == 0 and "Password" not in added.output, added.output
+    with sso.db.session() as session:
+        user = accounts.find_user(session, "kirsten@kommune.dk")
+        assert (user.password_hash, user.communities) == (None, ["cafe"])
+        assert accounts.check_password(session, "kirsten@kommune.dk", "", clock.now()) is None

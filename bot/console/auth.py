@@ -165,7 +165,9 @@ def login_sso_callback():
         return _sso_failed("no ID token", 401)
     settings = runtime().settings
     now = clock.now()
-    email = str(claims.get("email") or "")
+    # Entra ID leaves out "email" unless the tenant adds it; its preferred_username is the
+    # person's sign-in address (their UPN), which is what IT knows them by.
+    email = str(claims.get("email") or claims.get("preferred_username") or "")
     with runtime().db.session() as db:
         try:
             user = accounts.sign_on(

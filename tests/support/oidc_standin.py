@@ -46,6 +46,7 @@ class Person:
     email: str
     roles: tuple[str, ...] = ()
     amr: tuple[str, ...] = ("pwd",)
+    email_claim: str = "email"  # Entra ID, unless the tenant adds "email", says preferred_username
 
 
 @dataclass
@@ -194,7 +195,7 @@ class OidcStandin(ProviderStandin):
             "iat": now,
             "exp": now + ID_TOKEN_LIFETIME,
             "nonce": grant.nonce,
-            "email": person.email,
+            person.email_claim: person.email,
             "name": person.email.split("@")[0].title(),
             "roles": list(person.roles),
             "amr": list(person.amr),
