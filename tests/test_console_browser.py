@@ -135,6 +135,11 @@ def test_a_counsellor_answers_an_urgent_sms_case_on_a_phone(browser, service, tw
     sign_in(page, url, COUNSELLOR)
     expect(page.get_by_role("heading", name="Slå totrinsbekræftelse til")).to_be_visible()
     no_accessibility_problems(page)
+    qr = page.locator("figure.qr svg").bounding_box()
+    figure = page.locator("figure.qr").bounding_box()
+    inside = qr["x"] >= figure["x"] and qr["x"] + qr["width"] <= figure["x"] + figure["width"] + 0.5
+    assert inside and qr["width"] == qr["height"] >= 150, "the whole QR code, square, none of it cut off"
+    shot(page, "enrol-phone")
     secret = page.locator("code.secret").inner_text()
     page.get_by_label("Skriv den 6-cifrede kode fra din godkendelsesapp.").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Bekræft").click()

@@ -254,6 +254,7 @@ def test_the_qr_code_is_an_inline_svg_of_the_provisioning_uri(db):
     svg = accounts.qr_svg(uri)
     assert svg.startswith("<svg") and svg.endswith("</svg>") and "<path" in svg
     assert "<?xml" not in svg and "http" not in svg and "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" not in svg
+    assert "viewBox=" in svg and "width=" not in svg, "scaled to fit the page whole, never cropped"
 
 
 # Sessions ----------------------------------------------------------------------------------------

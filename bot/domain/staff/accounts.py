@@ -249,7 +249,8 @@ def provisioning_uri(user: StaffUser, secret: str, issuer: str = "Ungebot") -> s
 
 def qr_svg(uri: str) -> str:
     """``uri`` as a QR code: an <svg> element for the page, drawn here so no one else sees the secret."""
-    return segno.make(uri, error="m").svg_inline(scale=5, border=2)
+    # No fixed size: the viewBox lets the page scale the whole code, quiet zone included, to fit.
+    return segno.make(uri, error="m").svg_inline(scale=5, border=4, omitsize=True)
 
 
 def enrol_second_factor(session: Session, user: StaffUser, secret: str, code: str, now: datetime, secret_key: str) -> bool:
