@@ -202,14 +202,10 @@ def users() -> None:
 def users_add(email: str, role: str, communities: tuple[str, ...], password_stdin: bool, sso_only: bool) -> None:
     """Give EMAIL an account for the staff console, with a password (or, --sso-only, none)."""
     from bot.core import clock
-    from bot.domain.communities.members import known_communities
     from bot.domain.staff.accounts import AccountError, add_user
 
     runtime = ready_runtime()
-    known = known_communities(runtime)
-    for slug in communities:
-        if slug not in known:
-            raise click.ClickException(f"no community {slug!r} (known: {', '.join(sorted(known)) or 'none'})")
+    _only_known_communities(runtime, communities)
     if sso_only:
         if not runtime.settings.oidc_issuer:
             raise click.ClickException("--sso-only needs single sign-on: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
@@ -246,6 +242,34 @@ def users_list() -> None:
         ]
     headings = ("EMAIL", "ROLE", "COMMUNITIES", "2FA", "DISABLED", "LAST SIGN-IN")
     echo_table(headings, rows, when_empty="no users; add one with `ungebot users add EMAIL --role admin`")
+
+
+@users.command("communities")
+@click.argument("email")
+@click.argument("communities", nargs=-1, required=True, metavar="SLUG...")
+def users_communities(email: str, communities: tuple[str, ...]) -> None:
+    """Set the communities staff user EMAIL works in (all of them: the list replaces the old one)."""
+    from bot.core import clock
+    from bot.domain.staff.accounts import AccountError, set_communities
+
+    runtime = ready_runtime()
+    _only_known_communities(runtime, communities)
+    try:
+        with runtime.db.session() as session:
+            user = set_communities(session, email, communities, clock.now())
+            done = f"{user.email} works in {', '.join(user.communities)}"
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(done)
+
+
+def _only_known_communities(runtime, communities: tuple[str, ...]) -> None:
+    from bot.domain.communities.members import known_communities
+
+    known = known_communities(runtime)
+    for slug in communities:
+        if slug not in known:
+            raise click.ClickException(f"no community {slug!r} (known: {', '.join(sorted(known)) or 'none'})")
 
 
 @users.command("disable")

@@ -482,3 +482,16 @@ def test_an_account_for_single_sign_on_only_has_no_password(runtime_factory, fro
         user = accounts.find_user(session, "kirsten@kommune.dk")
         assert (user.password_hash, user.communities) == (None, ["cafe"])
         assert accounts.check_password(session, "kirsten@kommune.dk", "", clock.now()) is None
+
+
+def test_it_sets_the_communities_a_staff_user_works_in(runtime, ungebot):
+    assert ungebot("users", "add", "kirsten@kommune.dk", "--role", "staff", "--community", "cafe", "--password-stdin", input=PASSWORD).exit_code == 0
+    moved = ungebot("users", "communities", "kirsten@kommune.dk", "gym", "cafe")
+    assert moved.exit_code == 0 and moved.stdout == "kirsten@kommune.dk works in gym, cafe\n"
+    assert ungebot("users", "communities", "kirsten@kommune.dk", "nowhere").exit_code == 1
+    assert ungebot("users", "add", "sofie@kommune.dk", "--role", "counsellor", "--password-stdin", input=PASSWORD).exit_code == 0
+    counsellor = ungebot("users", "communities", "sofie@kommune.dk", "cafe")
+    assert counsellor.exit_code == 1 and "only staff users have communities, not a counsellor" in counsellor.stderr
+    with runtime.db.session() as session:
+        assert accounts.find_user(session, "kirsten@kommune.dk").communities == ["gym", "cafe"]
+        assert ("command line", "communities_set", "kirsten@kommune.dk: gym,cafe") in audit_rows(session)

@@ -116,11 +116,7 @@ def add_user(
         raise AccountError(f"{email!r} is not an email address")
     if role not in ROLES:
         raise AccountError(f"the role must be one of {', '.join(ROLES)}")
-    communities = list(dict.fromkeys(communities))
-    if role == "staff" and not communities and oidc_subject is None:
-        raise AccountError("a staff user must have at least one community")
-    if role != "staff" and communities:
-        raise AccountError(f"only staff users have communities, not a {role}")
+    communities = _checked_communities(role, communities, may_be_empty=oidc_subject is not None)
     if password is not None and len(password) < PASSWORD_MIN:
         raise AccountError(f"the password must be at least {PASSWORD_MIN} characters")
     if find_user(session, email) is not None:
@@ -145,6 +141,23 @@ def list_users(session: Session) -> list[StaffUser]:
 
 def find_user(session: Session, email: str) -> StaffUser | None:
     return session.scalars(select(StaffUser).where(StaffUser.email == _normalised(email))).first()
+
+
+def set_communities(session: Session, email: str, communities: Iterable[str], now: datetime, *, by: str = COMMAND_LINE) -> StaffUser:
+    """The communities a staff user works in from now on; their next page shows them."""
+    user = _existing(session, email)
+    user.communities = _checked_communities(user.role, communities, may_be_empty=False)
+    audit(session, by, "communities_set", now, f"{user.email}: {','.join(user.communities)}")
+    return user
+
+
+def _checked_communities(role: str, communities: Iterable[str], *, may_be_empty: bool) -> list[str]:
+    chosen = list(dict.fromkeys(communities))
+    if role == "staff" and not chosen and not may_be_empty:
+        raise AccountError("a staff user must have at least one community")
+    if role != "staff" and chosen:
+        raise AccountError(f"only staff users have communities, not a {role}")
+    return chosen
 
 
 def disable_user(session: Session, email: str, now: datetime, *, by: str = COMMAND_LINE) -> StaffUser:
