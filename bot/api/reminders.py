@@ -1,8 +1,8 @@
 """The youth workers' morning screen: today's reminders, a personal line for someone, or a skip.
 
-``preview`` is rendered by ``bot.domain.communities.reminders.render_reminder``, the function that renders the
-message when it is sent, so what staff read is what the young person gets. A personal line is
-staff's own words: it is appended as written, never read as a template.
+``preview`` comes from the day's plan, ``bot.domain.communities.day``: rendered by the function
+that renders the message when it is sent, so what staff read is what the young person gets. A
+personal line is staff's own words: it is appended as written, never read as a template.
 
 A reminder can be changed only while it is planned; once the scheduler has handed it to a worker
 (queued) it is on its way, and a change would arrive too late to count. A change is one
@@ -15,7 +15,7 @@ import logging
 from datetime import date, datetime
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from bot.api.common import DATE, LocalTime, OptedOut, RowWith, community_or_404, get_or_404, plan_now, query_date, runtime, today
 from bot.api.communities import EventOut
@@ -24,9 +24,8 @@ from bot.api.fields import plain_text
 from bot.api.routing import caller, route
 from bot.core import clock
 from bot.domain.communities import reminders
-from bot.domain.communities.members import known_communities
-from bot.flows.communities import Community
-from bot.storage.models import Event, Member, OutboundMessage, Reminder
+from bot.domain.communities.day import DayEntry, day_plan, entry_for
+from bot.storage.models import Event, Reminder
 
 log = logging.getLogger(__name__)
 
@@ -76,21 +75,8 @@ class PersonalLine(BaseModel):
     text: PersonalLineText | None
 
 
-def _out(rt, reminder: Reminder, member: Member, event: Event, community: Community | None, sent_body: str | None = None) -> ReminderOut:
-    if sent_body is not None:
-        preview = sent_body
-    elif community is not None:
-        preview = reminders.render_reminder(rt, community, member, event, reminder.personal_line)
-    else:
-        preview = None
-    return ReminderOut.model_validate(RowWith(reminder, contact=member.contact, preview=preview))
-
-
-def _sent_bodies(session, rows: list[Reminder]) -> dict[int, str]:
-    ids = [r.outbound_message_id for r in rows if r.status == "sent" and r.outbound_message_id is not None]
-    if not ids:
-        return {}
-    return dict(session.execute(select(OutboundMessage.id, OutboundMessage.body).where(OutboundMessage.id.in_(ids))).all())
+def _out(entry: DayEntry) -> ReminderOut:
+    return ReminderOut.model_validate(RowWith(entry.reminder, contact=entry.member.contact, preview=entry.preview))
 
 
 @route(
@@ -107,25 +93,12 @@ def community_reminders(slug: str):
     day = query_date("date") or today(zone)
     plan_now(rt)
     with rt.db.session() as session:
-        events = session.scalars(
-            select(Event).where(Event.community == slug, Event.local_date == day).order_by(Event.starts_at)
-        ).all()
-        by_id = {event.id: event for event in events}
-        rows = session.execute(
-            select(Reminder, Member)
-            .join(Member, Member.id == Reminder.member_id)
-            .where(Reminder.event_id.in_(list(by_id)))
-            .order_by(Reminder.send_at, Reminder.id)
-        ).all()
-        sent = _sent_bodies(session, [reminder for reminder, _ in rows])
+        plan = day_plan(rt, session, slug, community, day)
         return DayRemindersOut(
             community=slug,
             date=day,
-            events=[EventOut.model_validate(event, context={"community": community}) for event in events],
-            reminders=[
-                _out(rt, reminder, member, by_id[reminder.event_id], community, sent.get(reminder.outbound_message_id))
-                for reminder, member in rows
-            ],
+            events=[EventOut.model_validate(event, context={"community": community}) for event in plan.events],
+            reminders=[_out(entry) for entry in plan.entries],
         )
 
 
@@ -146,7 +119,6 @@ def _change(reminder_id: int, *, action: str, needed: str, values: dict, already
     with rt.db.session() as session:
         reminder = get_or_404(session, Reminder, reminder_id, "reminder")
         event = session.get(Event, reminder.event_id)
-        member = session.get(Member, reminder.member_id)
         changed = already is None or reminder.status != already
         if changed:
             if reminder.status != needed:
@@ -162,9 +134,7 @@ def _change(reminder_id: int, *, action: str, needed: str, values: dict, already
             session.refresh(reminder)
             if written.rowcount != 1:  # the scheduler took it between our read and our write
                 raise _conflict(reminder, action, needed)
-        community = known_communities(rt).get(event.community)
-        sent = _sent_bodies(session, [reminder]).get(reminder.outbound_message_id)
-        return _out(rt, reminder, member, event, community, sent), changed
+        return _out(entry_for(rt, session, reminder)), changed
 
 
 @route(
