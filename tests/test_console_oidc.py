@@ -6,6 +6,7 @@ The test client cannot reach the issuer, so each test walks the browser's redire
 console's redirect to the issuer, the issuer's (``requests``) back to the callback."""
 from __future__ import annotations
 
+import json
 import re
 import socket
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from bot.storage.models import StaffAudit
 from bot.web import create_app
 
 from conftest import PUBLIC_BASE_URL
+from support.local_server import LocalServer
 from support.oidc_standin import OidcStandin, Person
 
 CLIENT_ID = "ungebot-test"
@@ -226,6 +228,18 @@ def test_an_issuer_that_does_not_answer_is_a_message_not_an_error(runtime_factor
     answer = create_app(runtime).test_client().get("/console/login/sso")
     assert answer.status_code == 502 and "Kommunens login svarer ikke lige nu." in text_of(answer)
     assert audit_rows(runtime) == [("unknown", "sign_in_failed", "sso: the issuer did not answer")]
+
+
+def test_an_issuer_set_up_wrong_is_a_message_for_it_not_an_error(runtime_factory):
+    def half_a_discovery_document(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"issuer": "elsewhere", "token_endpoint": "https://login.example/token"}).encode()]
+
+    with LocalServer(half_a_discovery_document, name="half an issuer") as server:
+        runtime = runtime_factory(oidc_issuer=server.url, oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET)
+        answer = create_app(runtime).test_client().get("/console/login/sso")
+    assert answer.status_code == 502 and "Login med kommunens konto er ikke sat rigtigt op." in text_of(answer)
+    assert audit_rows(runtime) == [("unknown", "sign_in_failed", "sso: the issuer's discovery document will not do")]
 
 
 def test_without_an_issuer_there_is_no_button_and_no_sso_route(runtime):

@@ -137,6 +137,11 @@ def login_sso():
         return client.authorize_redirect(_sso_callback_url())
     except requests.RequestException as error:
         return _issuer_unreachable(error)
+    except RuntimeError as error:
+        # Authlib's word for a discovery document without the endpoints it needs: the issuer's
+        # set-up (or OIDC_ISSUER) is wrong, which IT must hear of and a user cannot mend.
+        log.error("single sign-on: the issuer's discovery document will not do: %s", error)
+        return _sso_failed("the issuer's discovery document will not do", 502, "sso_not_set_up")
 
 
 def _sso_callback_url() -> str:

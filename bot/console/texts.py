@@ -121,6 +121,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Kommunens login svarer ikke lige nu. Prøv igen om lidt.",
         "The municipality's sign-in is not answering right now. Please try again in a moment.",
     ),
+    "sso_not_set_up": (
+        "Login med kommunens konto er ikke sat rigtigt op. Kontakt IT, og log ind med adgangskode imens.",
+        "Signing in with the municipality's account is not set up right. Contact IT, and sign in with a password meanwhile.",
+    ),
 }
 
 
