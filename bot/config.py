@@ -299,7 +299,7 @@ class Settings(BaseSettings):
     @property
     def app_secret_key(self) -> str:
         """SECRET_KEY: Flask signs with it, and staff accounts seal their TOTP secrets with a key
-        derived from it (bot.domain.staff.second_factor)."""
+        derived from it (bot.domain.staff.accounts). The app reads it once, as Flask's secret key."""
         return self.secret_key or _local_secret_key()
 
     @property

@@ -87,7 +87,7 @@ def login():
 def login_submit():
     email = request.form.get("email", "").strip().lower()[:254]
     password = request.form.get("password", "")
-    wait = _wait_minutes((SIGN_INS_PER_ACCOUNT, email), (SIGN_INS_PER_ADDRESS, network_key(runtime().settings.app_secret_key)))
+    wait = _wait_minutes((SIGN_INS_PER_ACCOUNT, email), (SIGN_INS_PER_ADDRESS, network_key(current_app.secret_key)))
     if wait is not None:
         return _login_page(error=("too_many_tries", {"minutes": wait}), email=email, status=429)
     now = clock.now()
@@ -98,14 +98,14 @@ def login_submit():
             failed = True
         else:
             failed = False
-            second_factor = user.role in accounts.SECOND_FACTOR_ROLES
-            token = accounts.open_session(db, user, now, second_factor=not second_factor)
-            if not second_factor:
+            code_owed = user.role in accounts.SECOND_FACTOR_ROLES
+            token = accounts.open_session(db, user, now, second_factor=not code_owed)
+            if not code_owed:
                 accounts.audit(db, user.email, "sign_in", now)
             enrolled = user.totp_enrolled_at is not None
     if failed:
         return _login_page(error=("wrong_sign_in", {}), email=email, status=401)
-    return _enter(token, code_owed=second_factor, enrolled=enrolled)
+    return _enter(token, code_owed=code_owed, enrolled=enrolled)
 
 
 def _actor(db, email: str) -> str:
@@ -255,7 +255,7 @@ def second_factor_submit():
     now = clock.now()
     with runtime().db.session() as db:
         user, _ = accounts.current_session(db, session[SESSION_KEY], now)
-        right = accounts.check_second_factor(db, user, request.form.get("code", ""), now, runtime().settings.app_secret_key)
+        right = accounts.check_second_factor(db, user, request.form.get("code", ""), now, current_app.secret_key)
         if right:
             session[SESSION_KEY] = accounts.second_factor_given(db, user, session[SESSION_KEY], now)
         accounts.audit(db, user.email, "sign_in" if right else "second_factor_failed", now)
@@ -283,7 +283,7 @@ def enrol_submit():
     now = clock.now()
     with runtime().db.session() as db:
         user, _ = accounts.current_session(db, session[SESSION_KEY], now)
-        enrolled = accounts.enrol_second_factor(db, user, secret, request.form.get("code", ""), now, runtime().settings.app_secret_key)
+        enrolled = accounts.enrol_second_factor(db, user, secret, request.form.get("code", ""), now, current_app.secret_key)
         if enrolled:
             session[SESSION_KEY] = accounts.second_factor_given(db, user, session[SESSION_KEY], now)
             accounts.audit(db, user.email, "sign_in", now)

@@ -29,6 +29,10 @@ def language() -> str:
 
 @blueprint.before_request
 def _who_is_it() -> None:
+    # The stylesheet and htmx are the same for everyone: no database look-up for each of them.
+    if request.endpoint == "console.static":
+        g.viewer, g.session_ended = None, False
+        return
     load_viewer()
 
 

@@ -32,7 +32,7 @@ def _service() -> Counselling:
 
 
 def _fragment() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+    return bool(request.headers.get("HX-Request"))
 
 
 @blueprint.get("/inbox")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.storage.models import MAX_ID, StaffNotification
@@ -22,7 +22,7 @@ PAGE = 100
 def _visible(communities: Collection[str] | None) -> ColumnElement[bool]:
     """``communities`` None: everything (admin)."""
     if communities is None:
-        return StaffNotification.id.is_not(None)
+        return true()
     if not communities:
         return false()
     flow = StaffNotification.flow
