@@ -49,7 +49,13 @@ def over_limit(runtime: Runtime, limit: Limit, who: str) -> int | None:
 
 def network_key(secret_key: str) -> str:
     """Who is calling, for counting only: the client's address never leaves this function."""
-    return hmac.new(secret_key.encode(), f"ip:{client_address()}".encode(), hashlib.sha256).hexdigest()
+    return counting_key(secret_key, "ip", client_address())
+
+
+def counting_key(secret_key: str, kind: str, value: str) -> str:
+    """``value`` (an address, what someone typed as their email) as a key to count under, never
+    written to Redis as it is."""
+    return hmac.new(secret_key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def client_address() -> str:

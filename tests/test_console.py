@@ -105,6 +105,8 @@ def test_a_wrong_password_is_refused_and_too_many_tries_wait(console, cafe):
         browser.post("/console/login", data={"email": PEOPLE["staff"], "password": "forkert", "csrf_token": token})
     refused = browser.post("/console/login", data={"email": PEOPLE["staff"], "password": PASSWORD, "csrf_token": token})
     assert refused.status_code == 429 and "For mange forsøg" in refused.get_data(as_text=True)
+    limits = [key.decode() for key in cafe.redis.scan_iter(f"{cafe.queue_prefix}:limit:console-*")]
+    assert limits and not any("kommune.dk" in key or "nobody@" in key for key in limits), "no typed address kept in Redis"
 
 
 def test_a_form_without_its_csrf_token_is_refused(console):

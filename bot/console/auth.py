@@ -26,7 +26,7 @@ from bot.console.blueprint import LANGUAGE_COOKIE, blueprint
 from bot.console.texts import LANGUAGES
 from bot.core import clock
 from bot.domain.staff import accounts
-from bot.limits import Limit, network_key, over_limit
+from bot.limits import Limit, counting_key, network_key, over_limit
 
 ALL_ROLES = accounts.ROLES
 # Enough for a person who mistypes; far too few for guessing. Per account and per address, so
@@ -87,7 +87,8 @@ def login():
 def login_submit():
     email = request.form.get("email", "").strip().lower()[:254]
     password = request.form.get("password", "")
-    wait = _wait_minutes((SIGN_INS_PER_ACCOUNT, email), (SIGN_INS_PER_ADDRESS, network_key(current_app.secret_key)))
+    secret_key = current_app.secret_key
+    wait = _wait_minutes((SIGN_INS_PER_ACCOUNT, counting_key(secret_key, "account", email)), (SIGN_INS_PER_ADDRESS, network_key(secret_key)))
     if wait is not None:
         return _login_page(error=("too_many_tries", {"minutes": wait}), email=email, status=429)
     now = clock.now()
@@ -249,7 +250,7 @@ def second_factor_submit():
     pending = _pending_viewer()
     if pending is None:
         return go_to("console.login")
-    wait = _wait_minutes((CODES_PER_ACCOUNT, pending.email))
+    wait = _wait_minutes((CODES_PER_ACCOUNT, counting_key(current_app.secret_key, "account", pending.email)))
     if wait is not None:
         return render_template("console/second_factor.html", error=("too_many_tries", {"minutes": wait})), 429
     now = clock.now()
