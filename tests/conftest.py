@@ -24,7 +24,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.models import Base
 
 # Fixtures that several test modules share: here, rather than imported from one test module into another.
-pytest_plugins = ["support.staff_api", "support.instagram", "support.counselling", "support.browser"]
+pytest_plugins = ["support.staff_api", "support.instagram", "support.counselling", "support.browser", "support.console"]
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHIPPED_FLOWS = PROJECT / "flows"

@@ -7,7 +7,6 @@ import re
 
 import pytest
 from sqlalchemy import select
-from test_console import PASSWORD, csrf_of, sign_in
 
 from bot.core import clock
 from bot.domain.inbound import receive
@@ -16,6 +15,7 @@ from bot.storage.models import Case, CaseAudit
 from bot.web import create_app
 
 from helpers import drain
+from support.console import PASSWORD, csrf_of, sign_in
 from support.counselling import FREJA, MO, OLIVER, QUESTION, open_case, write
 
 HOSTILE = '<img src=x onerror="alert(1)"> hjælp'

@@ -9,10 +9,12 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from bot.console import auth, inbox, notifications
+from bot.console import attendance, auth, bookings, checkins, communities, flows, inbox, members, notifications, today
 from bot.console.blueprint import blueprint
 
-__all__ = ["auth", "error_page", "inbox", "notifications", "register"]
+__all__ = [
+    "attendance", "auth", "bookings", "checkins", "communities", "error_page", "flows", "inbox", "members", "notifications", "register", "today",
+]
 
 
 def register(app: Flask) -> None:

@@ -15,7 +15,9 @@ from typing import Any
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from bot.core import clock
+from bot.domain.communities.members import known_communities
 from bot.domain.staff import accounts
+from bot.flows.communities import Community
 
 SESSION_KEY = "console"
 
@@ -36,6 +38,9 @@ class Viewer:
     def sees_communities(self) -> tuple[str, ...] | None:
         """None: every community (admin)."""
         return None if self.role == "admin" else self.communities
+
+    def works_in(self, slug: str) -> bool:
+        return self.role == "admin" or slug in self.communities
 
 
 def runtime():
@@ -95,3 +100,24 @@ def requires(*roles: str) -> Callable:
         return checked
 
     return decorate
+
+
+def my_communities() -> dict[str, Community]:
+    """The communities in the community files that the viewer works in (every one for an admin), by slug."""
+    signed = viewer()
+    return {slug: community for slug, community in known_communities(runtime()).items() if signed.works_in(slug)}
+
+
+def community_or_abort(slug: str) -> Community:
+    """The community ``slug`` if the viewer works in it: 404 if no community file has it, 403 if it is not theirs."""
+    community = known_communities(runtime()).get(slug)
+    if community is None:
+        abort(404)
+    must_work_in(slug)
+    return community
+
+
+def must_work_in(slug: str) -> None:
+    """403 unless the viewer works in the community ``slug`` (of a member, an event or a booking)."""
+    if not viewer().works_in(slug):
+        abort(403)

@@ -1,6 +1,7 @@
 """The console's blueprint: who is signed in, which language, and the headers every page gets."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from babel.dates import format_datetime
@@ -16,6 +17,23 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+@dataclass(frozen=True)
+class MenuItem:
+    order: int
+    endpoint: str
+    label: str  # a key in bot.console.texts
+    current: tuple[str, ...]  # the endpoints that are this menu item's pages
+
+
+MENU: list[MenuItem] = []
+
+
+def menu(order: int, endpoint: str, label: str, *, current: tuple[str, ...] = ()) -> None:
+    """Put a page in the menu; who sees the item is who its view ``@requires``."""
+    MENU.append(MenuItem(order, f"console.{endpoint}", label, (f"console.{endpoint}", *(f"console.{name}" for name in current))))
+    MENU.sort(key=lambda item: item.order)
+
 
 blueprint = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static/console", static_url_path="/static"
@@ -51,7 +69,16 @@ def _words() -> dict:
         "t": lambda key, **values: text(key, chosen, **values),
         "viewer": g.get("viewer"),
         "unseen_notifications": _unseen_notifications,
+        "menu_items": _menu_items,
     }
+
+
+def _menu_items() -> list[MenuItem]:
+    signed = g.get("viewer")
+    if signed is None or not signed.signed_in:
+        return []
+    views = current_app.view_functions
+    return [item for item in MENU if signed.role in getattr(views[item.endpoint], "console_roles", ())]
 
 
 def _unseen_notifications() -> int:
@@ -66,7 +93,7 @@ def _unseen_notifications() -> int:
 def _console_headers(response):
     if not _in_console():
         return response
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)  # a chart sets its own
     response.headers["Referrer-Policy"] = "same-origin"
     if not request.path.startswith("/console/static/"):
         # Pages hold what young people wrote: never kept by a shared or back-button cache.

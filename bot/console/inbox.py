@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import abort, redirect, render_template, request, url_for
 
 from bot.console.access import requires, runtime, viewer
-from bot.console.blueprint import blueprint
+from bot.console.blueprint import blueprint, menu
 from bot.core import clock
 from bot.domain.cases import inbox
 from bot.domain.staff import accounts
@@ -22,6 +22,9 @@ from bot.flows.counselling import Counselling
 
 COUNSELLOR = "counsellor"
 STATS_WEEKS = 12
+
+menu(80, "inbox_page", "inbox", current=("case_page",))
+menu(81, "stats_page", "stats")
 
 
 def _service() -> Counselling:

@@ -1,11 +1,5 @@
-"""Every word the console shows, in Danish (the default) and English (by the user's choice).
-
-Kept side by side so a missing translation is seen in review, and checked by a test: every key
-has both languages and the same {placeholders}.
-"""
+"""The words every page shares: signing in, the menu, errors, notifications, and the inbox."""
 from __future__ import annotations
-
-LANGUAGES = ("da", "en")
 
 TEXTS: dict[str, tuple[str, str]] = {
     "app": ("Ungebot", "Ungebot"),
@@ -127,8 +121,3 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
 }
 
-
-def text(key: str, language: str, **values: object) -> str:
-    da, en = TEXTS[key]
-    chosen = en if language == "en" else da
-    return chosen.format(**values) if values else chosen

@@ -1,0 +1,1 @@
+"""The console's attendance page (being written)."""

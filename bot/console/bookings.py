@@ -1,0 +1,1 @@
+"""The console's bookings page (being written)."""

@@ -1,0 +1,1 @@
+"""The console's communities page (being written)."""

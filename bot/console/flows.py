@@ -1,0 +1,1 @@
+"""The console's flows page (being written)."""

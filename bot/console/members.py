@@ -1,0 +1,1 @@
+"""The console's members page (being written)."""
