@@ -263,6 +263,10 @@ class Event(Base):
     local_date: Mapped[date]
     kind: Mapped[str] = mapped_column(String(10))
     note: Mapped[str | None] = mapped_column(String(200))
+    # The day's announcement, carried by every member's day-of message: from the community file by
+    # date, until staff write one (then announcement_by names them, and the file no longer counts).
+    announcement: Mapped[str | None] = mapped_column(String(300))
+    announcement_by: Mapped[str | None] = mapped_column(String(254))
     cancelled_at: Mapped[datetime | None]
     followed_up_at: Mapped[datetime | None]
 
