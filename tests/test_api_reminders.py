@@ -65,7 +65,12 @@ def test_the_morning_screen_lists_todays_reminders_with_exactly_what_each_will_s
     }
     assert (oliver["name"], oliver["send_at"]) == ("Oliver", "2026-11-26T09:15:00+01:00"), "by send time"
     assert morning(client, staff, "2026-11-27")["reminders"] == [], "no event on a Friday"
-    assert morning(client, staff, "2026-12-03") == {"community": CAFE, "date": "2026-12-03", "events": [], "reminders": []}, "not planned yet"
+    next_week = morning(client, staff, "2026-12-03")
+    assert [(r["name"], r["send_at"], r["status"]) for r in next_week["reminders"]] == [
+        ("Oliver", "2026-12-03T09:15:00+01:00", "planned"), ("Freja", "2026-12-03T10:00:00+01:00", "planned"),
+    ], "a coming day is planned when staff ask for it, so they can prepare it"
+    far = morning(client, staff, "2027-03-04")
+    assert far["events"] == [] and far["reminders"] == [], "not more than 92 days ahead"
 
 
 def test_what_staff_preview_is_what_the_young_people_get(cafe, client, staff, twilio, caplog):

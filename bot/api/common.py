@@ -2,7 +2,6 @@
 and what response models read rows with."""
 from __future__ import annotations
 
-import logging
 import re
 from datetime import date, datetime, timedelta
 from typing import Annotated
@@ -10,18 +9,15 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, request
 from pydantic import AfterValidator, AliasPath, BeforeValidator, Field
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.api.errors import ApiError
 from bot.api.routing import QueryParameter
 from bot.core import clock
-from bot.domain.communities import reminders
 from bot.domain.communities.members import known_communities
+from bot.domain.communities.reminders import plan_now as plan_now  # the API plans before it reads, as the console does
 from bot.flows.communities import Community
 from bot.storage.models import MAX_ID
-
-log = logging.getLogger(__name__)
 
 MAX_WINDOW_DAYS = 366
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
@@ -79,19 +75,6 @@ class RowWith:
 
 def today(zone: ZoneInfo, now: datetime | None = None) -> date:
     return (now or clock.now()).astimezone(zone).date()
-
-
-def plan_now(rt) -> None:
-    """Bring events and reminders up to date before reading them.
-
-    The scheduler plans at the same time; on PostgreSQL both may try to add the same event, and
-    the loser gets a unique-key error. By then the winner's rows are there, so once more is enough.
-    """
-    try:
-        reminders.plan(rt)
-    except IntegrityError:
-        log.info("api: planning met a concurrent planner; planning again")
-        reminders.plan(rt)
 
 
 def date_parameter(name: str, description: str) -> QueryParameter:

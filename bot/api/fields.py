@@ -19,6 +19,8 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Vali
 from pydantic_core import PydanticCustomError
 
 from bot.core.phone import DEFAULT_REGION
+from bot.core.plain_text import PLAIN_TEXT, WORDS
+from bot.core.plain_text import plain as _plain
 
 PHONE_INPUT_MAX = 30
 
@@ -33,21 +35,6 @@ def _matching(pattern: str, kind: str, message: str) -> AfterValidator:
 
 
 # Text ------------------------------------------------------------------------------------------
-
-# Any character but the Unicode control characters (Cc), except tab and newline; a carriage
-# return only in CRLF. They are no use in a text message or a name, and PostgreSQL cannot store NUL.
-PLAIN_CHAR = r"(?:[^\x00-\x08\x0B-\x1F\x7F-\x9F]|\r\n)"
-# What PLAIN_CHAR takes less the whitespace that str.strip() removes.
-WORD_CHAR = r"[^\x00-\x20\x7F-\x9F\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
-PLAIN_TEXT = rf"^{PLAIN_CHAR}*$"
-WORDS = rf"^{PLAIN_CHAR}*{WORD_CHAR}{PLAIN_CHAR}*$"
-
-
-def _plain(value: str) -> str:
-    if not re.fullmatch(PLAIN_TEXT, value):
-        raise ValueError("control characters cannot be sent; write plain text")
-    return value.replace("\r\n", "\n")
-
 
 def _words(value: str, info: ValidationInfo) -> str:
     value = _plain(value)

@@ -6,7 +6,7 @@ reminder. Staff never write those flows, but they are checked and run like any o
 """
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
@@ -122,6 +122,10 @@ class CheckinSettings(BaseModel):
     )
 
 
+ANNOUNCEMENT_MAX = 300
+# Staff's own words, as written (never read as a template), one line in every member's message.
+Announcement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ANNOUNCEMENT_MAX, pattern=r"^[^\n]*$")]
+
 CHECKIN_VARIABLES = frozenset({"community", "next", "minutes"})
 
 
@@ -149,6 +153,11 @@ class Community(Schedule):
     bookable: BookableSettings | None = Field(
         default=None, description="1:1 times young people book by text (BOOK, AFLYS, FLYT) instead of a schedule"
     )
+    announcements: dict[date, Announcement] = Field(
+        default_factory=dict,
+        description="The day's announcement by date (2026-12-10: I dag kommer Sara fra jobcentret): one line that every member's "
+        "day-of message that day carries, under the community's text. Staff may also write it in the console.",
+    )
 
     @field_validator("bookable")
     @classmethod
@@ -156,6 +165,24 @@ class Community(Schedule):
         # One event per start time and community: a group evening and a booked time cannot share it.
         if value is not None and (info.data.get("schedule") or info.data.get("extra")):
             raise ValueError("a community with bookable times has no schedule or extra events; make the group evenings a community of their own")
+        return value
+
+    @field_validator("announcements", mode="before")
+    @classmethod
+    def _dates_as_written(cls, value):
+        # YAML reads 2026-12-10 as a date; as text, an error names the date as staff wrote it (and its line).
+        return {str(day): text for day, text in value.items()} if isinstance(value, dict) else value
+
+    @field_validator("announcements")
+    @classmethod
+    def _announced_days_are_meeting_days(cls, value: dict[date, str], info: ValidationInfo):
+        if not value:
+            return value
+        meetings = Schedule(schedule=info.data.get("schedule", []), cancelled=info.data.get("cancelled", []), extra=info.data.get("extra", []))
+        for day in sorted(value):
+            # The local dates of meetings do not depend on the zone (the rules are local), so any zone answers.
+            if not meetings.occurrences(day, day, "UTC"):
+                raise ValueError(f"{day.isoformat()} is not a day this community meets ({meetings.describe('en')}); an announcement needs a meeting that day")
         return value
 
     @model_validator(mode="after")
@@ -195,6 +222,7 @@ class Community(Schedule):
     def lock_screen_texts(self) -> list[tuple[tuple, str]]:
         """(where, text) for everything that may show in a phone's message preview."""
         texts = [(("display_name",), self.display_name)]
+        texts += [(("announcements", day.isoformat()), text) for day, text in self.announcements.items()]
         named: list[tuple[tuple, Text | None]] = [
             (("reminder", "text"), self.reminder.text if self.reminder else None),
             (("no_show", "miss_you"), self.no_show.miss_you),

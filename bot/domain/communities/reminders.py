@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.lists import format_list
 from rq import Queue
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core import clock, quiet_hours
@@ -32,6 +33,9 @@ from bot.storage.models import Attendance, Booking, Contact, Conversation, Event
 log = logging.getLogger(__name__)
 
 PLAN_DAYS = 2
+# How far ahead staff may prepare a day (personal lines, the announcement): its events and
+# reminders are planned when they ask, rather than when the planner reaches the day.
+PREPARE_DAYS = 92
 BATCH_SIZE = 100
 # A reminder handed to a job that has not run by then was lost with Redis: hand it out again.
 REQUEUE_AFTER = timedelta(minutes=2)
@@ -61,18 +65,56 @@ class PlanResult:
 def plan(runtime: Runtime, now: datetime | None = None, days: int = PLAN_DAYS) -> PlanResult:
     """Bring events and reminders for today and the next ``days`` in line with schedules and members."""
     now = now or clock.now()
-    zone = runtime.settings.zone
-    today = now.astimezone(zone).date()
-    communities = runtime.flows.current().communities
+    today = now.astimezone(runtime.settings.zone).date()
     result = PlanResult()
     with runtime.db.session() as session:
-        for slug, community in communities.items():
-            events = _sync_events(session, slug, community, today, today + timedelta(days=days), now, zone, result)
-            if community.bookable is not None:
-                events += _booked_events(session, slug, today, today + timedelta(days=days), now)
-            for event in events:
-                result.reminders += _plan_reminders(session, event, community, zone, runtime.settings.quiet_window, now)
+        for slug, community in runtime.flows.current().communities.items():
+            _plan_days(runtime, session, slug, community, today, today + timedelta(days=days), now, result)
     return result
+
+
+def plan_day(runtime: Runtime, slug: str, community: Community, day: date, now: datetime | None = None) -> PlanResult:
+    """Plan one coming day of a community now, so staff can prepare it (at most ``PREPARE_DAYS`` ahead).
+
+    What the planner does when it reaches the day, done early: a member who joins meanwhile gets
+    their reminder then, and a meeting cancelled meanwhile is cancelled then.
+    """
+    now = now or clock.now()
+    today = now.astimezone(runtime.settings.zone).date()
+    result = PlanResult()
+    if today <= day <= today + timedelta(days=PREPARE_DAYS):
+        with runtime.db.session() as session:
+            _plan_days(runtime, session, slug, community, day, day, now, result)
+    return result
+
+
+def plan_now(runtime: Runtime, slug: str | None = None, community: Community | None = None, day: date | None = None) -> None:
+    """Plan before reading the plan: the next days (``plan``), and ``day`` of ``slug`` if given.
+
+    The scheduler plans at the same time; on PostgreSQL both may try to add the same event, and
+    the loser gets a unique-key error. By then the winner's rows are there, so once more is enough.
+    """
+    for attempt in (1, 2):
+        try:
+            plan(runtime)
+            if slug is not None and community is not None and day is not None:
+                plan_day(runtime, slug, community, day)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            log.info("planning met a concurrent planner; planning again")
+
+
+def _plan_days(
+    runtime: Runtime, session: Session, slug: str, community: Community, first: date, last: date, now: datetime, result: PlanResult
+) -> None:
+    zone = runtime.settings.zone
+    events = _sync_events(session, slug, community, first, last, now, zone, result)
+    if community.bookable is not None:
+        events += _booked_events(session, slug, first, last, now)
+    for event in events:
+        result.reminders += _plan_reminders(session, event, community, zone, runtime.settings.quiet_window, now)
 
 
 def _sync_events(
@@ -103,6 +145,8 @@ def _sync_events(
         elif event.cancelled_at is not None and starts_at > now:
             event.cancelled_at = None  # back in the schedule
         event.ends_at, event.note = occurrence.ends_at, occurrence.note
+        if event.announcement_by is None:  # once staff have written it, the file no longer counts
+            event.announcement = community.announcements.get(occurrence.local_date)
         session.flush()
         if event.cancelled_at is None and event.starts_at > now:
             events.append(event)
@@ -323,9 +367,8 @@ def reminder_variables(runtime: Runtime, community: Community, member: Member, e
 
 
 def render_reminder(runtime: Runtime, community: Community, member: Member, event: Event, personal_line: str | None) -> str:
-    """Exactly what the young person will read: the community's text, then staff's own line."""
+    """Exactly what the young person will read: the community's text, the day's announcement, then
+    staff's own line to them (both as staff wrote them, never read as templates)."""
     source = text_in(community.reminder.text, member.contact.language)
-    body = render(source, reminder_variables(runtime, community, member, event))
-    if personal_line and personal_line.strip():
-        body = f"{body}\n{personal_line.strip()}"
-    return body
+    lines = [render(source, reminder_variables(runtime, community, member, event)), event.announcement, personal_line]
+    return "\n".join(line.strip() for line in lines if line and line.strip())
