@@ -38,6 +38,7 @@ VALID_BODIES = {
     "add_community_member": {"phone": "+4512345601"},
     "change_member": {"name": "Freja"},
     "set_personal_line": {"text": "Vi ses!"},
+    "set_announcement": {"announcement": "Vi laver lasagne."},
     "set_member_presence": {"presence": "attended"},
 }
 
