@@ -327,5 +327,5 @@ def choose_language():
 @blueprint.get("/")
 @requires(*ALL_ROLES)
 def home():
-    """Where the day starts: the inbox for a counsellor, what the bot told them for everyone else."""
-    return redirect(url_for("console.inbox_page" if viewer().role == "counsellor" else "console.notifications_page"))
+    """Where the day starts: the inbox for a counsellor, the day's messages for staff and admins."""
+    return redirect(url_for("console.inbox_page" if viewer().role == "counsellor" else "console.today_page"))

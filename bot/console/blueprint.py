@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from flask import Blueprint, current_app, g, request
 
 from bot.console.access import load_viewer
@@ -108,3 +108,17 @@ def _local_time(moment: datetime | None) -> str:
         return ""
     zone = current_app.extensions["ungebot"].settings.zone
     return format_datetime(moment.astimezone(zone), "d. MMM HH:mm", locale=language())
+
+
+@blueprint.app_template_filter("clock_time")
+def _clock_time(moment: datetime | None) -> str:
+    """The time of day in the service's zone: "16:00"."""
+    if moment is None:
+        return ""
+    return f"{moment.astimezone(current_app.extensions['ungebot'].settings.zone):%H:%M}"
+
+
+@blueprint.app_template_filter("long_date")
+def _long_date(day: date) -> str:
+    """A day as staff say it, in their language: "torsdag 26. november"."""
+    return format_date(day, "EEEE d. MMMM", locale=language())
