@@ -51,7 +51,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "today_status_missed": ("Nåede ikke at blive sendt", "Its moment passed"),
     "today_opted_out": ("Har skrevet STOP og får ingen beskeder.", "Has texted STOP and gets no messages."),
     "today_reply_confirmed": ("✓ Kommer", "✓ Coming"),
-    "today_reply_late": ("⏱ Kommer senere", "⏱ Coming later"),
+    "today_reply_late": ("◷ Kommer senere", "◷ Coming later"),
     "today_reply_declined": ("✗ Kommer ikke", "✗ Not coming"),
     "today_reply_unsure": ("? Måske", "? Maybe"),
     "today_reply_none": ("… Ikke svaret", "… Not answered"),
