@@ -47,4 +47,4 @@ schema: install
 
 # The console's pictures in docs/console.md, taken by its browser tests.
 screenshots: install
-	CONSOLE_SCREENSHOTS=docs/console $(PY) -m pytest -q tests/test_console_browser.py
+	CONSOLE_SCREENSHOTS=docs/console $(PY) -m pytest -q tests/test_console_browser.py tests/test_console_*_browser.py
