@@ -83,6 +83,8 @@ def test_the_days_announcement_reaches_every_preview(console, cafe):
     assert saved.status_code == 200 and "Gemt. Alle beskeder herunder har den med." in answer
     assert answer.count('hx-swap-oob="true"') == 2 and f"{TEXT.format(name='Oliver')}\nI dag kommer Sara fra jobcentret" in answer
     assert "I dag kommer Sara fra jobcentret</textarea>" in today(browser)
+    exposing = browser.post(f"/console/events/{event_id}/announcement", data={"announcement": "Queer-aften!", "csrf_token": csrf_of(html)}, headers=HTMX)
+    assert "Pas på: &#34;queer&#34; kan ses på en låseskærm" in exposing.get_data(as_text=True), "a warning: staff may know better"
     long = browser.post(f"/console/events/{event_id}/announcement", data={"announcement": "x" * 301, "csrf_token": csrf_of(html)}, headers=HTMX)
     assert long.status_code == 422 and "For lang: højst 300 tegn." in long.get_data(as_text=True)
 

@@ -116,7 +116,14 @@ def today_replies():
 
 
 def _entry_helpers() -> dict:
-    return {"lock_screen": _lock_screen, "segments": sms_segments.segment_count, "can_mark_arrival": _can_mark_arrival}
+    return {"lock_screen": _lock_screen, "segments": sms_segments.segment_count, "can_mark_arrival": _can_mark_arrival, "exposing": _exposing}
+
+
+def _exposing(slug: str, *texts: str | None) -> list[str]:
+    """Words in staff's own lines that could out a young person on a lock screen, as ``flows check``
+    refuses them in the community file; here a warning, since staff may know better."""
+    community = my_communities().get(slug)
+    return [word for text in texts if text and community is not None for word in community.sensitive_words_in(text)]
 
 
 def _lock_screen(text: str | None) -> str:

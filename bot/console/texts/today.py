@@ -57,6 +57,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "today_reply_none": ("… Ikke svaret", "… Not answered"),
     "today_reply_not_sent": ("Ikke sendt endnu", "Not sent yet"),
     "today_reply_live": ("Svarene kommer ind af sig selv.", "Replies appear by themselves."),
+    "today_exposing": (
+        "Pas på: \"{word}\" kan ses på en låseskærm og afsløre, hvad den unge går til.",
+        "Careful: \"{word}\" can show on a lock screen and give away what the young person comes to.",
+    ),
     "today_refused_not_planned": ("Beskeden er allerede sendt eller på vej, så den kan ikke ændres.", "The message is sent or on its way, so it cannot be changed."),
     "today_refused_not_skipped": ("Beskeden er ikke sprunget over.", "The message is not skipped."),
     "today_refused_too_late": ("For sent: aftenen begynder om lidt eller er begyndt.", "Too late: the evening starts soon or has started."),
