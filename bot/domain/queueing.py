@@ -38,5 +38,11 @@ def send_many(message_ids: list[int]) -> Job:
     return Job(BULK, "bot.jobs.sending.send_many", (message_ids,), timeout=600, at_front=True)
 
 
+def import_members(import_id: int) -> Job:
+    """The next rows of a member file staff uploaded, behind what is queued already: a reply or a
+    reminder never waits for an import."""
+    return Job(BULK, "bot.jobs.member_import.import_chunk", (import_id,))
+
+
 def queue_after_commit(session: Session, *jobs: Deferred) -> None:
     session.info.setdefault(JOBS_AFTER_COMMIT, []).extend(jobs)

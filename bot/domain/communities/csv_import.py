@@ -1,9 +1,17 @@
-"""Members from a spreadsheet, and back: ``ungebot members import`` and the API's CSV export.
+"""Members from a spreadsheet, and back: ``ungebot members import``, the console's upload and
+the API's CSV export.
 
 Reads what Danish staff actually have: Danish or English column names, comma or semicolon
 separated, UTF-8 with or without a byte order mark, or Windows-1252 as older Danish Excel saves
-it. Each bad row is reported as ``FILE:LINE: message`` and skipped; the good rows are imported,
-each in its own transaction, so one bad row never costs the others.
+it. Each bad row is reported by its line and skipped; the good rows are imported, each under a
+savepoint of its own, so one bad row never costs the others. A row whose phone number is a member
+already updates that member: importing a file twice adds nobody twice.
+
+A file uploaded in the console is imported by the worker, ``IMPORT_CHUNK`` rows per job, so a
+web request never waits for 2,000 rows and replies to young people never wait behind them. Its
+rows wait in Redis (never in a log, never on disk), are deleted when the last one is imported,
+and expire after ``IMPORT_KEPT`` in any case; the progress and the line numbers of the bad rows
+(not their contents) stay as long.
 
 The export writes the same columns (in Danish), so staff can export, edit in Excel and import.
 """
@@ -11,13 +19,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
+from bot.domain import queueing
 from bot.domain.communities.members import MemberError, add_member, parse_reminder_time, phone_of
+from bot.runtime import Runtime
 from bot.storage.db import Database
 from bot.storage.models import Member
 
@@ -42,9 +55,22 @@ LANGUAGE_WORDS = {"dansk": "da", "danish": "da", "engelsk": "en", "english": "en
 # Excel runs a cell that starts with one of these as a formula; a name typed by SMS could be one.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+IMPORT_CHUNK = 100
+IMPORT_KEPT = timedelta(hours=1)
+# No row imported for this long while rows are left: the worker stopped (a restart, a lost job).
+IMPORT_STALLED = timedelta(minutes=2)
+
 
 class CsvFileError(Exception):
-    """The file as a whole cannot be read (encoding, header); nothing is imported."""
+    """The file as a whole cannot be read (encoding, header); nothing is imported.
+
+    ``code`` names the problem and ``column`` the column it is about, for the console's words.
+    """
+
+    def __init__(self, message: str, code: str, column: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.column = column
 
 
 @dataclass(frozen=True)
@@ -61,6 +87,21 @@ class MemberFile:
     rows: list[MemberRow]
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row was skipped: its line, the column as the file names it, and the problem, as
+    ``MemberError`` names it (``code``) and words it in English (``message``)."""
+
+    line: int
+    column: str | None
+    code: str
+    message: str
+    number: int | None = None  # the most characters ("too_long"), the values too many ("surplus")
+
+    def __str__(self) -> str:
+        return f"{self.column}: {self.message}" if self.column else self.message
+
+
 @dataclass
 class ImportResult:
     imported: int = 0
@@ -71,15 +112,36 @@ class ImportResult:
         return len(self.problems)
 
 
+@dataclass(frozen=True)
+class ImportProgress:
+    """An uploaded file's import as far as it has come."""
+
+    community: str
+    total: int
+    done: int
+    imported: int
+    problems: list[RowProblem]
+    stalled: bool
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= self.total
+
+
 def read_member_file(path: str | Path) -> MemberFile:
-    text = _decoded(Path(path))
+    return parse_member_file(Path(path).read_bytes(), str(path))
+
+
+def parse_member_file(data: bytes, path: str) -> MemberFile:
+    """The rows of a member file's bytes; ``path`` is how problems name the file."""
+    text = _decoded(data, path)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     if not header or not any(cell.strip() for cell in header):
-        raise CsvFileError(f"{path}:1: the file is empty; the first line must name the columns")
-    positions = _column_positions(str(path), header)
+        raise CsvFileError(f"{path}:1: the file is empty; the first line must name the columns", "empty")
+    positions = _column_positions(path, header)
     rows: list[MemberRow] = []
     line = reader.line_num + 1
     for cells in reader:
@@ -88,7 +150,7 @@ def read_member_file(path: str | Path) -> MemberFile:
             surplus = sum(1 for cell in cells[len(header):] if cell.strip())
             rows.append(MemberRow(line, values, surplus))
         line = reader.line_num + 1
-    return MemberFile(str(path), {name: header[index].strip() for name, index in positions.items()}, rows)
+    return MemberFile(path, {name: header[index].strip() for name, index in positions.items()}, rows)
 
 
 def import_members(
@@ -101,14 +163,15 @@ def import_members(
 ) -> ImportResult:
     """Add every valid row to ``community`` (the caller has checked it exists)."""
     result = ImportResult()
-    for row in member_file.rows:
-        problem = _import_row(database, row, member_file.columns, community=community, now=now)
-        if problem:
-            result.problems.append(f"{member_file.path}:{row.line}: {problem}")
-        else:
-            result.imported += 1
-        if on_row:
-            on_row()
+    for first in range(0, len(member_file.rows), IMPORT_CHUNK):
+        rows = member_file.rows[first:first + IMPORT_CHUNK]
+        for row, problem in zip(rows, import_rows(database, rows, member_file.columns, community=community, now=now), strict=True):
+            if problem:
+                result.problems.append(f"{member_file.path}:{row.line}: {problem}")
+            else:
+                result.imported += 1
+            if on_row:
+                on_row()
     return result
 
 
@@ -145,8 +208,103 @@ def _member_cells(member: Member, zone: ZoneInfo) -> list:
     ]
 
 
-def _decoded(path: Path) -> str:
-    data = path.read_bytes()
+def queue_import(runtime: Runtime, data: bytes, *, community: str) -> int:
+    """Read an uploaded file (``CsvFileError`` if it cannot be) and queue its rows for the worker;
+    the id to follow the import by (``import_progress``). The caller has checked the community."""
+    member_file = parse_member_file(data, "upload")
+    import_id = int(runtime.redis.incr(f"{runtime.queue_prefix}:member-import:ids"))
+    keys = _ImportKeys(runtime, import_id)
+    with runtime.redis.pipeline() as pipe:
+        pipe.hset(keys.progress, mapping={
+            "community": community, "columns": json.dumps(member_file.columns), "total": len(member_file.rows), "claimed": 0, "done": 0, "imported": 0,
+        })
+        if member_file.rows:
+            pipe.rpush(keys.rows, *(json.dumps([row.line, row.values, row.surplus_values]) for row in member_file.rows))
+        pipe.set(keys.alive, 1, ex=IMPORT_STALLED)
+        for key in (keys.progress, keys.rows):
+            pipe.expire(key, IMPORT_KEPT)
+        pipe.execute()
+    if member_file.rows:
+        runtime.enqueue([queueing.import_members(import_id)])
+    return import_id
+
+
+def import_next_chunk(runtime: Runtime, import_id: int, now: datetime) -> bool:
+    """Import the next ``IMPORT_CHUNK`` rows of an upload; True while rows are left after them.
+
+    The chunk is claimed first (one atomic increment), so a job run twice never imports a row twice.
+    """
+    keys = _ImportKeys(runtime, import_id)
+    progress = runtime.redis.hgetall(keys.progress)
+    if not progress:
+        return False  # expired
+    total = int(progress[b"total"])
+    end = int(runtime.redis.hincrby(keys.progress, "claimed", IMPORT_CHUNK))
+    start = end - IMPORT_CHUNK
+    if start >= total:
+        return False
+    community, columns = progress[b"community"].decode(), json.loads(progress[b"columns"])
+    rows = [MemberRow(*json.loads(raw)) for raw in runtime.redis.lrange(keys.rows, start, min(end, total) - 1)]
+    problems = [problem for problem in import_rows(runtime.db, rows, columns, community=community, now=now) if problem]
+    # Counted once committed: the bar never shows a row that a crash could still undo.
+    with runtime.redis.pipeline() as pipe:
+        if problems:
+            pipe.rpush(keys.problems, *(json.dumps(problem.__dict__) for problem in problems))
+        pipe.hincrby(keys.progress, "imported", len(rows) - len(problems))
+        pipe.hincrby(keys.progress, "done", len(rows))
+        pipe.set(keys.alive, 1, ex=IMPORT_STALLED)
+        if end >= total:
+            pipe.delete(keys.rows)  # the young people's data: kept no longer than needed
+        for key in (keys.progress, keys.rows, keys.problems):
+            pipe.expire(key, IMPORT_KEPT)
+        pipe.execute()
+    return end < total
+
+
+def import_progress(runtime: Runtime, import_id: int) -> ImportProgress | None:
+    """How far an upload's import has come; None when there is no such import (or it expired)."""
+    keys = _ImportKeys(runtime, import_id)
+    with runtime.redis.pipeline() as pipe:
+        pipe.hgetall(keys.progress)
+        pipe.lrange(keys.problems, 0, -1)
+        pipe.exists(keys.alive)
+        progress, problems, alive = pipe.execute()
+    if not progress:
+        return None
+    total, done = int(progress[b"total"]), int(progress[b"done"])
+    return ImportProgress(
+        community=progress[b"community"].decode(),
+        total=total,
+        done=done,
+        imported=int(progress[b"imported"]),
+        problems=[RowProblem(**json.loads(problem)) for problem in problems],
+        stalled=done < total and not alive,
+    )
+
+
+@dataclass(frozen=True)
+class _ImportKeys:
+    runtime: Runtime
+    import_id: int
+
+    @property
+    def progress(self) -> str:
+        return f"{self.runtime.queue_prefix}:member-import:{self.import_id}"
+
+    @property
+    def rows(self) -> str:
+        return f"{self.progress}:rows"
+
+    @property
+    def problems(self) -> str:
+        return f"{self.progress}:problems"
+
+    @property
+    def alive(self) -> str:
+        return f"{self.progress}:alive"
+
+
+def _decoded(data: bytes, path: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -154,7 +312,7 @@ def _decoded(path: Path) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
-        raise CsvFileError(f"{path}: cannot read the file; save it as CSV (UTF-8) from Excel") from None
+        raise CsvFileError(f"{path}: cannot read the file; save it as CSV (UTF-8) from Excel", "encoding") from None
 
 
 def _column_positions(path: str, header: list[str]) -> dict[str, int]:
@@ -165,25 +323,32 @@ def _column_positions(path: str, header: list[str]) -> dict[str, int]:
             continue
         if name not in FIELD_OF_HEADER:
             known = ", ".join(danish for danish, _ in COLUMNS.values())
-            raise CsvFileError(f"{path}:1: unknown column {cell.strip()!r}; the columns are {known} (or in English)")
+            raise CsvFileError(f"{path}:1: unknown column {cell.strip()!r}; the columns are {known} (or in English)", "unknown_column", cell.strip())
         if FIELD_OF_HEADER[name] in positions:
-            raise CsvFileError(f"{path}:1: the column {cell.strip()!r} is there twice")
+            raise CsvFileError(f"{path}:1: the column {cell.strip()!r} is there twice", "column_twice", cell.strip())
         positions[FIELD_OF_HEADER[name]] = index
     if "phone" not in positions:
-        raise CsvFileError(f"{path}:1: a column 'telefon' (or 'phone') is needed")
+        raise CsvFileError(f"{path}:1: a column 'telefon' (or 'phone') is needed", "no_phone_column")
     return positions
 
 
-def _import_row(database: Database, row: MemberRow, columns: dict[str, str], *, community: str, now: datetime) -> str | None:
-    """None when the row was imported, else what is wrong with it."""
+def import_rows(database: Database, rows: list[MemberRow], columns: dict[str, str], *, community: str, now: datetime) -> list[RowProblem | None]:
+    """Add the rows' young people, each under a savepoint of its own and all in one commit (one
+    commit per row would make a large file take minutes); per row, None when it was imported,
+    else what is wrong with it."""
+    with database.session() as session:
+        return [_import_row(session, row, columns, community=community, now=now) for row in rows]
+
+
+def _import_row(session: Session, row: MemberRow, columns: dict[str, str], *, community: str, now: datetime) -> RowProblem | None:
     if row.surplus_values:
-        return f"{row.surplus_values} value(s) more than there are columns"
+        return RowProblem(row.line, None, "surplus", f"{row.surplus_values} value(s) more than there are columns", row.surplus_values)
     try:
         arguments = _member_arguments(row.values)
-        with database.session() as session:
+        with session.begin_nested():
             add_member(session, community=community, source="import", now=now, **arguments)
     except MemberError as error:
-        return f"{columns[error.field]}: {error.message}" if error.field in columns else error.message
+        return RowProblem(row.line, columns.get(error.field), error.code, error.message, error.limit)
     return None
 
 
@@ -195,7 +360,7 @@ def _member_arguments(values: dict[str, str]) -> dict:
     if arguments.get("contact_person_consent"):
         word = arguments["contact_person_consent"].lower()
         if word not in CONSENT_WORDS:
-            raise MemberError("contact_person_consent", "write ja or nej (or yes, no, 1, 0)")
+            raise MemberError("contact_person_consent", "write ja or nej (or yes, no, 1, 0)", "consent")
         arguments["contact_person_consent"] = CONSENT_WORDS[word]
     if arguments.get("reminder_time"):
         arguments["reminder_time"] = parse_reminder_time(arguments["reminder_time"])
