@@ -15,16 +15,16 @@ from urllib.parse import quote
 from flask import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
-from bot.api.common import FROM, MAX_ID, TO, LocalTime, community_or_404, date_window, get_or_404, local, runtime, today
+from bot.api.common import FROM, MAX_ID, TO, LocalTime, community_or_404, date_window, get_or_404, runtime, today
 from bot.api.communities import EventOut
 from bot.api.errors import ApiError
 from bot.api.routing import caller, route
 from bot.core import clock
-from bot.domain.attendance.attendance import set_presence, silent_misses
-from bot.domain.bookings.bookings import booked_member_ids, events_of
-from bot.domain.communities.csv_import import excel_csv
+from bot.domain.attendance.attendance import PresenceRefused, check_presence, once_more_if_raced, set_presence, silent_misses
+from bot.domain.attendance.export import attendance_csv
+from bot.domain.attendance.overview import people_at
+from bot.domain.bookings.bookings import events_of
 from bot.domain.communities.members import known_communities
 from bot.domain.communities.reminders import DORMANT_AFTER
 from bot.storage.models import Attendance, Event, Member
@@ -32,11 +32,6 @@ from bot.storage.models import Attendance, Event, Member
 log = logging.getLogger(__name__)
 
 CSV_DEFAULT_DAYS = 27  # four weeks, today included
-# Member statuses of people who have been members (said yes); "joining" and "declined" never were.
-MEMBERS = ("active", "left")
-REPLY_IN_DANISH = {"confirmed": "kommer", "late": "kommer senere", "declined": "kommer ikke", "unsure": "måske"}
-PRESENCE_IN_DANISH = {"attended": "kom", "absent": "kom ikke"}
-CSV_COLUMNS = ("dato", "start", "medlem_id", "navn", "svar", "svar_tidspunkt", "fremmøde", "fremmøde_sat_af")
 
 Reply = Literal["confirmed", "declined", "late", "unsure"]
 Presence = Literal["attended", "absent"]
@@ -101,10 +96,6 @@ def _event(session, event_id: int) -> Event:
     return get_or_404(session, Event, event_id, "event")
 
 
-def _by_name(member: Member) -> tuple:
-    return ((member.contact.name or "").casefold(), member.id)
-
-
 @route("GET", "/events/<int:event_id>/attendance", requires="staff", summary="Who said they would come, and who came", response=EventAttendanceOut)
 def event_attendance(event_id: int):
     """Every active member of the event's community, by name, and anyone else with a reply or a
@@ -112,16 +103,9 @@ def event_attendance(event_id: int):
     rt = runtime()
     with rt.db.session() as session:
         event = _event(session, event_id)
-        rows = {row.member_id: row for row in session.scalars(select(Attendance).where(Attendance.event_id == event.id))}
-        expected = Member.status == "active"
-        if event.kind == "booking":  # a booked time: those who booked it, not the whole community
-            expected = Member.id.in_(list(booked_member_ids(session, event.id)))
-        people = session.scalars(
-            select(Member).where(Member.community == event.community, or_(expected, Member.id.in_(list(rows))))
-        ).all()
         return EventAttendanceOut(
             event=EventOut.model_validate(event, context={"community": known_communities(rt).get(event.community)}),
-            members=[_row_out(member, rows.get(member.id)) for member in sorted(people, key=_by_name)],
+            members=[_row_out(member, row) for member, row in people_at(session, event)],
         )
 
 
@@ -136,11 +120,7 @@ def set_member_presence(event_id: int, member_id: int, body: PresenceIn):
     no-show follow-up, so the member counts as fresh."""
     rt = runtime()
     now = clock.now()
-    try:
-        answer = _set_presence(rt, event_id, member_id, body.presence, now)
-    except IntegrityError:
-        # The member's reply was recorded at the same moment, making the same row; it is there now.
-        answer = _set_presence(rt, event_id, member_id, body.presence, now)
+    answer = once_more_if_raced(lambda: _set_presence(rt, event_id, member_id, body.presence, now))
     log.info("api: %s set presence %s for member %s at event %s", caller().name, body.presence, member_id, event_id)
     return answer
 
@@ -148,13 +128,10 @@ def set_member_presence(event_id: int, member_id: int, body: PresenceIn):
 def _set_presence(rt, event_id: int, member_id: int, value: str | None, now: datetime) -> MemberAttendanceOut:
     with rt.db.session() as session:
         event = _event(session, event_id)
-        member = session.get(Member, member_id) if member_id <= MAX_ID else None
-        if member is None or member.community != event.community:
-            raise ApiError(404, f"no member {member_id} in the community of event {event_id}")
-        if event.cancelled_at is not None:
-            raise ApiError(409, f"event {event_id} is cancelled; nobody can come to it")
-        if event.local_date > today(rt.settings.zone, now):
-            raise ApiError(409, f"event {event_id} is on {event.local_date.isoformat()}; set who came from that day on")
+        try:
+            member = check_presence(event, session.get(Member, member_id) if member_id <= MAX_ID else None, member_id, today(rt.settings.zone, now))
+        except PresenceRefused as refused:
+            raise ApiError(refused.status, str(refused)) from None
         row = set_presence(session, member, event, value, caller().name, now)
         session.flush()
         return _row_out(member, row)
@@ -213,12 +190,6 @@ def member_attendance(member_id: int):
         )
 
 
-def _was_member_at(member: Member, event: Event) -> bool:
-    if member.status not in MEMBERS or member.joined_at > event.starts_at:
-        return False
-    return member.status == "active" or member.left_at is None or member.left_at > event.starts_at
-
-
 @route(
     "GET", "/communities/<slug>/attendance.csv", requires="staff", summary="Export attendance for Excel",
     media_type="text/csv", query=(FROM, TO),
@@ -234,37 +205,9 @@ def community_attendance_csv(slug: str):
     zone = rt.settings.zone
     last_day = today(zone)
     first, last = date_window(last_day - timedelta(days=CSV_DEFAULT_DAYS), CSV_DEFAULT_DAYS)
-    lines = []
     with rt.db.session() as session:
-        events = session.scalars(
-            select(Event)
-            .where(Event.community == slug, Event.cancelled_at.is_(None), Event.local_date >= first, Event.local_date <= last)
-            .order_by(Event.starts_at)
-        ).all()
-        rows: dict[tuple[int, int], Attendance] = {
-            (row.event_id, row.member_id): row
-            for row in session.scalars(select(Attendance).where(Attendance.event_id.in_([e.id for e in events])))
-        }
-        people = sorted(session.scalars(select(Member).where(Member.community == slug)).all(), key=_by_name)
-        booked = {event.id: booked_member_ids(session, event.id) for event in events if event.kind == "booking"}
-        for event in events:
-            for member in people:
-                row = rows.get((event.id, member.id))
-                if row is None and (not _was_member_at(member, event) or (event.id in booked and member.id not in booked[event.id])):
-                    continue
-                reply_at = local(row.reply_at, zone) if row else None
-                lines.append([
-                    event.local_date.isoformat(),
-                    local(event.starts_at, zone).strftime("%H:%M"),
-                    str(member.id),
-                    member.contact.name,
-                    REPLY_IN_DANISH.get(row.reply, row.reply) if row and row.reply else "",
-                    reply_at.strftime("%Y-%m-%d %H:%M") if reply_at else "",
-                    PRESENCE_IN_DANISH.get(row.presence, row.presence) if row and row.presence else "",
-                    row.presence_set_by if row else "",
-                ])
+        data = attendance_csv(session, slug, first, last, zone)
     log.info("api: %s exported the attendance of %s from %s to %s", caller().name, slug, first, last)
-    data = excel_csv(CSV_COLUMNS, lines)
     disposition = f"attachment; filename=\"attendance.csv\"; filename*=UTF-8''{quote(slug)}-{first}-{last}.csv"
     return Response(data, content_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
 

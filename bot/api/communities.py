@@ -2,31 +2,29 @@
 
 Communities live in YAML next to the flows; events are rows that the planner
 (``bot.domain.communities.reminders.plan``) makes for today and the next few days. Further ahead, the events are
-computed from the schedule without storing them, and say so (``planned: false``).
+computed from the schedule without storing them, and say so (``planned: false``): see
+``bot.domain.communities.overview``, which the console lists them with too.
 """
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from bot.api.common import FROM, TO, LocalTime, RowWith, community_or_404, date_window, plan_now, runtime, today
+from bot.api.common import FROM, TO, LocalTime, community_or_404, date_window, plan_now, runtime, today
 from bot.api.routing import route
 from bot.core import clock
-from bot.domain.communities import reminders
 from bot.domain.communities.members import known_communities
+from bot.domain.communities.overview import community_events, member_counts, next_events, stored_event
 from bot.flows.communities import Community
-from bot.storage.models import Event, Member
+from bot.storage.models import Event
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 14
 NEXT_EVENTS = 5
-NEXT_EVENTS_WITHIN_DAYS = 366
 
 
 # Events ----------------------------------------------------------------------------------------
@@ -50,50 +48,7 @@ class EventOut(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _stored(cls, event: Any, info: ValidationInfo) -> Any:
-        if not isinstance(event, Event):
-            return event
-        cancelled = event.cancelled_at is not None
-        reason = _reasons(info.context["community"]).get(event.local_date) if cancelled else None
-        return RowWith(event, cancelled=cancelled, cancelled_reason=reason, planned=True)
-
-
-def _reasons(community: Community | None) -> dict[date, str | None]:
-    return {c.date: c.reason for c in community.cancelled} if community is not None else {}
-
-
-def community_events(session: Session, rt, slug: str, community: Community, first: date, last: date) -> list[EventOut]:
-    """The community's events with a local date in [first, last], oldest first.
-
-    Stored events as they are (cancelled ones flagged); beyond what the planner stores, the
-    schedule's occurrences; and dates the community file cancels, flagged, so staff see why a
-    regular evening is missing.
-    """
-    zone = rt.settings.zone
-    now = clock.now()
-    horizon = today(zone, now) + timedelta(days=reminders.PLAN_DAYS)
-    stored = session.scalars(
-        select(Event).where(Event.community == slug, Event.local_date >= first, Event.local_date <= last)
-    ).all()
-    found = {event.starts_at: EventOut.model_validate(event, context={"community": community}) for event in stored}
-
-    def computed(occurrence, cancelled_reason: str | None = None, cancelled: bool = False) -> EventOut:
-        return EventOut(
-            id=None, community=slug, starts_at=occurrence.starts_at, ends_at=occurrence.ends_at,
-            local_date=occurrence.local_date, kind=occurrence.kind, note=occurrence.note,
-            cancelled=cancelled, cancelled_reason=cancelled_reason, planned=False,
-        )
-
-    ahead = max(first, horizon + timedelta(days=1))
-    if ahead <= last:
-        for occurrence in community.occurrences(ahead, last, zone):
-            found.setdefault(occurrence.starts_at, computed(occurrence))
-    reasons = _reasons(community)
-    from_today = max(first, today(zone, now))
-    if reasons and from_today <= last:
-        for occurrence in community.model_copy(update={"cancelled": []}).occurrences(from_today, last, zone):
-            if occurrence.local_date in reasons and occurrence.kind == "regular" and occurrence.starts_at not in found:
-                found[occurrence.starts_at] = computed(occurrence, reasons[occurrence.local_date], cancelled=True)
-    return sorted(found.values(), key=lambda event: (event.starts_at, event.ends_at))
+        return stored_event(event, info.context["community"]) if isinstance(event, Event) else event
 
 
 class EventListOut(BaseModel):
@@ -119,8 +74,8 @@ def community_event_list(slug: str):
     first, last = date_window(today(rt.settings.zone), DEFAULT_DAYS)
     plan_now(rt)
     with rt.db.session() as session:
-        events = community_events(session, rt, slug, community, first, last)
-    return EventListOut(community=slug, first=first, to=last, events=events)
+        events = community_events(session, rt.settings.zone, slug, community, first, last, clock.now())
+    return EventListOut(community=slug, first=first, to=last, events=[EventOut.model_validate(event) for event in events])
 
 
 # Communities -----------------------------------------------------------------------------------
@@ -162,19 +117,14 @@ class CommunityDetailOut(CommunityOut):
     next_events: list[EventOut] = Field(description=f"The next {NEXT_EVENTS} events that have not ended, cancelled ones flagged")
 
 
-def _active_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Member.community, func.count()).where(Member.status == "active").group_by(Member.community))
-    return dict(rows.all())
-
-
 @route("GET", "/communities", requires="staff", summary="List the communities", response=CommunityListOut)
 def community_list():
     """Every community in the community files, by slug (the file's name)."""
     communities = known_communities(runtime())
     with runtime().db.session() as session:
-        counts = _active_counts(session)
+        counts = member_counts(session)
     return CommunityListOut(
-        communities=[CommunityOut.of(slug, communities[slug], counts.get(slug, 0)) for slug in sorted(communities)]
+        communities=[CommunityOut.of(slug, communities[slug], counts.get(slug, {}).get("active", 0)) for slug in sorted(communities)]
     )
 
 
@@ -183,11 +133,10 @@ def community_detail(slug: str):
     """The community and its next events."""
     community = community_or_404(slug)
     rt = runtime()
-    now = clock.now()
-    first = today(rt.settings.zone, now)
     plan_now(rt)
     with rt.db.session() as session:
-        count = _active_counts(session).get(slug, 0)
-        events = community_events(session, rt, slug, community, first, first + timedelta(days=NEXT_EVENTS_WITHIN_DAYS))
-    upcoming = [event for event in events if event.ends_at > now][:NEXT_EVENTS]
-    return CommunityDetailOut(**CommunityOut.of(slug, community, count).model_dump(), next_events=upcoming)
+        count = member_counts(session).get(slug, {}).get("active", 0)
+        upcoming = next_events(session, rt.settings.zone, slug, community, clock.now(), NEXT_EVENTS)
+    return CommunityDetailOut(
+        **CommunityOut.of(slug, community, count).model_dump(), next_events=[EventOut.model_validate(event) for event in upcoming]
+    )

@@ -7,10 +7,13 @@ and the young person may get one friendly "we miss you" if the community wants t
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from babel.dates import format_date
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core import clock, quiet_hours
@@ -23,6 +26,7 @@ from bot.runtime import Runtime
 from bot.storage.models import Attendance, Booking, Event, Member, StaffNotification
 
 log = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 REPLIES = ("confirmed", "declined", "late", "unsure")
 PRESENCES = ("attended", "absent")
@@ -56,6 +60,35 @@ def set_presence(session: Session, member: Member, event: Event, presence: str |
     if presence == "attended":
         member.no_show_notified_at = None
     return row
+
+
+class PresenceRefused(Exception):
+    """Staff cannot set whether this member came to this event; ``status`` as HTTP would say it."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def check_presence(event: Event, member: Member | None, member_id: int, today: date) -> Member:
+    """The member, if staff may set whether they came to ``event``: one of its community, the
+    event not cancelled, and its day come (``today`` in the service's zone)."""
+    if member is None or member.community != event.community:
+        raise PresenceRefused(404, f"no member {member_id} in the community of event {event.id}")
+    if event.cancelled_at is not None:
+        raise PresenceRefused(409, f"event {event.id} is cancelled; nobody can come to it")
+    if event.local_date > today:
+        raise PresenceRefused(409, f"event {event.id} is on {event.local_date.isoformat()}; set who came from that day on")
+    return member
+
+
+def once_more_if_raced(work: Callable[[], Result]) -> Result:
+    """Run ``work`` (a transaction that sets a presence) again if it met a reply recorded at the
+    same moment: both made the member's row for the event, and the reply's is there now."""
+    try:
+        return work()
+    except IntegrityError:
+        return work()
 
 
 def silent_misses(session: Session, member: Member, before: datetime) -> list[Event]:
