@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.console.access import must_work_in, my_communities, requires, runtime, viewer
 from bot.console.blueprint import blueprint, menu
 from bot.core import clock, sms_segments
-from bot.domain.attendance.attendance import set_presence
+from bot.domain.attendance.attendance import PresenceRefused, check_presence, once_more_if_raced, set_presence
 from bot.domain.communities import day as days
 from bot.domain.communities import reminders
 from bot.domain.communities.day import DayEntry, day_plan, entry_for
@@ -132,8 +132,8 @@ def _lock_screen(text: str | None) -> str:
 
 
 def _can_mark_arrival(event: Event, now: datetime) -> bool:
-    """On the event's day, from an hour before it starts: staff mark who came as they come."""
-    return event.cancelled_at is None and now >= event.starts_at - timedelta(hours=1) and now.date() <= event.ends_at.date() + timedelta(days=1)
+    """From the event's day on, as ``check_presence`` allows: staff mark who came as they come."""
+    return event.cancelled_at is None and event.local_date <= now.astimezone(runtime().settings.zone).date()
 
 
 def _back(day: date, anchor: str):
@@ -227,22 +227,25 @@ def set_announcement(event_id: int):
 @blueprint.post("/events/<int:event_id>/members/<int:member_id>/arrived")
 @requires(*STAFF)
 def mark_arrival(event_id: int, member_id: int):
-    """Came (``arrived=1``) or not marked after all (``arrived=0``): the attendance as the API sets it."""
+    """Came (``arrived=1``) or not marked after all (``arrived=0``), by the rules the API and the
+    attendance page follow."""
     rt = runtime()
     now = clock.now()
     arrived = request.form.get("arrived", "1") == "1"
-    with rt.db.session() as db:
-        event = _event_or_abort(db, event_id)
-        member = db.get(Member, member_id) if 0 < member_id <= MAX_ID else None
-        if member is None or member.community != event.community:
-            abort(404)
-        if not _can_mark_arrival(event, now):
-            abort(409, "not yet: arrival can be marked from an hour before the start")
-        set_presence(db, member, event, "attended" if arrived else None, viewer().email, now)
-        accounts.audit(db, viewer().email, "arrival" if arrived else "arrival_undone", now, f"event {event_id}, member {member_id}")
-        reminder = db.scalars(select(Reminder).where(Reminder.event_id == event_id, Reminder.member_id == member_id)).one_or_none()
-        entry = entry_for(rt, db, reminder) if reminder is not None else None
-        day = event.local_date
+
+    def mark():
+        with rt.db.session() as db:
+            event = _event_or_abort(db, event_id)
+            try:
+                member = check_presence(event, db.get(Member, member_id) if 0 < member_id <= MAX_ID else None, member_id, _today())
+            except PresenceRefused as refused:
+                abort(refused.status, refused.message)
+            set_presence(db, member, event, "attended" if arrived else None, viewer().email, now)
+            accounts.audit(db, viewer().email, "arrival" if arrived else "arrival_undone", now, f"event {event_id}, member {member_id}")
+            reminder = db.scalars(select(Reminder).where(Reminder.event_id == event_id, Reminder.member_id == member_id)).one_or_none()
+            return event.local_date, entry_for(rt, db, reminder) if reminder is not None else None
+
+    day, entry = once_more_if_raced(mark)
     if not request.headers.get("HX-Request") or entry is None:
         return _back(day, f"event-{event_id}")
     return render_template("console/_today_entry.html", entry=entry, refusal=None, now=now, **_entry_helpers())
