@@ -110,6 +110,7 @@ def _flows_dir(directory: str | None) -> Path:
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 def flows_check(directory: str | None) -> None:
     """Check every flow in DIRECTORY (default: FLOWS_DIR). Exit 1 on any error."""
+    from bot.flows.check import summary
     from bot.flows.loader import load_flows
 
     folder = _flows_dir(directory)
@@ -118,19 +119,18 @@ def flows_check(directory: str | None) -> None:
     result = load_flows(folder)
     for problem in result.problems:
         click.echo(str(problem), err=not problem.warning)
-    errors, warnings = len(result.errors), len(result.warnings)
     if not result.files:
         click.echo(f"{folder}: no flow files (*.yaml) found", err=True)
         sys.exit(1)
-    summary = f"{len(result.files)} flow file(s), {errors} error(s), {warnings} warning(s)"
-    click.echo(summary, err=bool(errors))
-    sys.exit(1 if errors else 0)
+    click.echo(summary(result), err=bool(result.errors))
+    sys.exit(1 if result.errors else 0)
 
 
 @flows.command("test")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--flows", "flows_directory", type=click.Path(file_okay=False), help="Flows to test (default: FLOWS_DIR)")
-def flows_test(directory: str | None, flows_directory: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON document at the end (for the console)")
+def flows_test(directory: str | None, flows_directory: str | None, as_json: bool) -> None:
     """Run the conversation transcripts in DIRECTORY (default: FLOWS_DIR/tests)."""
     from bot.transcripts import run_folder
 
@@ -138,7 +138,10 @@ def flows_test(directory: str | None, flows_directory: str | None) -> None:
     folder = Path(directory) if directory else flows_dir / "tests"
     if not folder.is_dir():
         raise click.ClickException(f"{folder}: no such folder")
-    sys.exit(0 if run_folder(folder, flows_dir, echo=click.echo) else 1)
+    report = run_folder(folder, flows_dir, echo=(lambda _line: None) if as_json else click.echo)
+    if as_json:
+        click.echo(report.to_json())
+    sys.exit(0 if report.ok else 1)
 
 
 @flows.command("schema")

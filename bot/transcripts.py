@@ -60,12 +60,19 @@ from bot.domain.inbound import receive
 from bot.engine.durations import parse_duration
 from bot.flows import yamlfile
 from bot.flows.loader import yaml_error_position
+from bot.flows.transcript_report import TranscriptReport, TranscriptResult
 from bot.jobs.worker import run_until_idle
 from bot.runtime import Runtime, current_runtime, set_runtime
 from bot.storage.migrate import upgrade
 from bot.storage.models import Case, Contact, Member, OutboundMessage, StaffNotification
 
 LINE_KINDS = ("user", "bot", "staff", "alert", "counsellor", "wait", "saved", "taken")
+# Whatever the environment says, a run sends nothing to Twilio or Meta: staff phones and on-call
+# counsellors are real people, and the console runs transcripts on the live server.
+NO_PROVIDERS = {
+    "twilio_account_sid": "", "twilio_auth_token": "", "twilio_from_number": "", "twilio_messaging_service_sid": "",
+    "meta_app_secret": "", "meta_page_access_token": "", "meta_page_access_tokens": "",
+}
 
 
 class TranscriptError(Exception):
@@ -347,45 +354,49 @@ def transcript_phone(index: int) -> str:
     return f"+4529{index % 1000000:06d}"
 
 
-def run_folder(folder: Path, flows_dir: Path, echo: Callable[[str], None] = print) -> bool:
-    """Run every transcript in ``folder`` against ``flows_dir``, in a throwaway database."""
+def run_folder(folder: Path, flows_dir: Path, echo: Callable[[str], None] = print) -> TranscriptReport:
+    """Run every transcript in ``folder`` against ``flows_dir``, printing each result as it comes.
+
+    Nothing of it reaches the world: a throwaway database, queues of its own, and no provider
+    (the young person writes on the terminal channel; a staff SMS or an on-call alert is made,
+    as the transcript may expect, but has no provider to go to).
+    """
     files = sorted(Path(folder).glob("*.yaml"))
-    passed = failed = 0
+    report = TranscriptReport()
+
+    def found(result: TranscriptResult) -> None:
+        report.results.append(result)
+        for line in result.lines():
+            echo(line)
+
     # Staff SMS have nowhere to go in a test run; their "not configured" errors are not the flow's.
     logging.disable(logging.ERROR)
     previous = current_runtime()
     with tempfile.TemporaryDirectory(prefix="ungebot-transcripts-") as scratch:
-        settings = load_settings(database_url=f"sqlite:///{scratch}/transcripts.sqlite3", flows_dir=flows_dir)
+        settings = load_settings(database_url=f"sqlite:///{scratch}/transcripts.sqlite3", flows_dir=flows_dir, **NO_PROVIDERS)
         upgrade(settings.sqlalchemy_url)
         runtime = Runtime(settings, queue_prefix=f"ungebot-transcripts-{uuid.uuid4().hex[:8]}")
         set_runtime(runtime)
         try:
             for problem in runtime.flows.last_result.errors:
+                report.flow_problems.append(str(problem))
                 echo(f"flows: {problem}")
             index = 0
             for path in files:
                 try:
                     transcripts = load_transcripts(path)
                 except TranscriptError as exc:
-                    echo(f"✗ {path.name}\n  {exc}")
-                    failed += 1
+                    found(TranscriptResult(path.name, None, (str(exc),)))
                     continue
                 for transcript in transcripts:
                     index += 1
                     failures = TranscriptRun(runtime, transcript, transcript_phone(index)).run()
-                    if failures:
-                        failed += 1
-                        echo(f"✗ {path.name}: {transcript.name}")
-                        for failure in failures:
-                            echo(f"  {failure}")
-                    else:
-                        passed += 1
-                        echo(f"✓ {path.name}: {transcript.name}")
+                    found(TranscriptResult(path.name, transcript.name, tuple(failures)))
         finally:
             for queue in runtime.queues:
                 queue.delete(delete_jobs=True)
             set_runtime(previous)
             runtime.db.engine.dispose()
             logging.disable(logging.NOTSET)
-    echo(f"{passed} passed, {failed} failed")
-    return failed == 0 and passed > 0
+    echo(report.summary())
+    return report

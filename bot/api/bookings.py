@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
-from sqlalchemy import select
 
 from bot.api.common import DATE, MAX_ID, LocalTime, RowWith, get_or_404, query_date, runtime, today
 from bot.api.errors import ApiError
@@ -21,7 +20,7 @@ from bot.core import clock
 from bot.domain.bookings import bookings
 from bot.domain.communities.members import known_communities
 from bot.flows.communities import Community
-from bot.storage.models import Booking, Event, Member
+from bot.storage.models import Booking, Member
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +130,7 @@ def community_bookings(slug: str):
     zone = rt.settings.zone
     day = query_date("date") or today(zone)
     with rt.db.session() as session:
-        rows = session.execute(
-            select(Booking, Member)
-            .join(Member, Member.id == Booking.member_id)
-            .join(Event, Event.id == Booking.event_id)
-            .where(Booking.community == slug, Event.local_date == day)
-            .order_by(Booking.starts_at, Booking.status, Booking.seat, Booking.id)
-        ).all()
+        rows = bookings.bookings_between(session, slug, day, day)
         return DayBookingsOut(
             community=slug, date=day,
             bookings=[BookingOut.model_validate(booking, context={"member": member}) for booking, member in rows],
@@ -163,14 +156,13 @@ def book_for_member(slug: str, body: NewBooking):
         if member is None or member.community != slug:
             raise ApiError(404, f"no member {body.member_id} in {slug!r}")
         try:
-            booking = bookings.book(rt, session, slug, community, member, body.starts_at, now, by=caller().name)
+            booking = bookings.book_for_member(rt, session, slug, community, member, body.starts_at, now, by=caller().name)
         except bookings.BookingRefused as refused:
             if refused.reason in REFUSED_TIME:
                 raise ApiError(422, "some fields are invalid", fields={"starts_at": refused.message}) from None
             if refused.reason == "already":
                 return BookingOut.model_validate(refused.booking, context={"member": member}), 200
             raise ApiError(409, refused.message) from None
-        bookings.tell_member(rt, session, community, member, booking, "booked_for_you", now)
         log.info("api: %s booked %s for member %s", caller().name, booking.id, member.id)
         return BookingOut.model_validate(booking, context={"member": member}), 201
 
@@ -186,13 +178,10 @@ def cancel_booking(booking_id: int):
     now = clock.now()
     with rt.db.session() as session:
         booking = get_or_404(session, Booking, booking_id, "booking")
-        if booking.status == "booked":
-            if booking.starts_at <= now:
-                raise ApiError(409, f"booking {booking_id}: the time has started; set whether they came through attendance instead")
-            bookings.cancel(session, booking, now, by=caller().name)
-            community = rt.flows.current().communities.get(booking.community)
-            member = session.get(Member, booking.member_id)
-            if community is not None:
-                bookings.tell_member(rt, session, community, member, booking, "cancelled_for_you", now)
+        try:
+            cancelled = bookings.cancel_for_member(rt, session, booking, now, by=caller().name)
+        except bookings.BookingRefused:
+            raise ApiError(409, f"booking {booking_id}: the time has started; set whether they came through attendance instead") from None
+        if cancelled:
             log.info("api: %s cancelled booking %s", caller().name, booking_id)
         return BookingOut.model_validate(booking, context={"member": session.get(Member, booking.member_id)})

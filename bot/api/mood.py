@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.api.common import FROM, TO, date_window, flag_parameter, get_or_404, query_flag, runtime, today
 from bot.api.errors import ApiError
 from bot.api.routing import caller, route
+from bot.domain.mood import timeline
 from bot.storage.models import Member, MoodPrompt
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,7 @@ class MoodOverviewOut(BaseModel):
 def _member_prompts(member_id: int, first: date, last: date) -> tuple[Member, list[MoodPrompt]]:
     with runtime().db.session() as session:
         member = get_or_404(session, Member, member_id, "member")
-        found = session.scalars(
-            select(MoodPrompt)
-            .where(MoodPrompt.contact_id == member.contact_id, MoodPrompt.local_date >= first, MoodPrompt.local_date <= last)
-            .order_by(MoodPrompt.local_date, MoodPrompt.id)
-        ).all()
+        found = timeline.prompts_of(session, [member.contact_id], first, last)
         session.expunge_all()
         return member, found
 

@@ -40,7 +40,8 @@ BOOKING_KIND = "booking"
 
 
 class BookingRefused(Exception):
-    """Why a time cannot be booked: not_a_time, started, too_far, not_member, already, taken."""
+    """Why a time cannot be booked, cancelled or moved: not_a_time, started, too_far, not_member,
+    already, taken; not_booked (the booking was cancelled already)."""
 
     def __init__(self, reason: str, message: str, booking: Booking | None = None):
         super().__init__(message)
@@ -69,10 +70,28 @@ def closed_dates(community: Community) -> set[date]:
 
 def day_slots(session: Session, slug: str, community: Community, day: date, now: datetime, zone) -> list[SlotState]:
     """Every time on a local date, with how many have booked it (for staff)."""
+    return slots_between(session, slug, community, day, day, now, zone)
+
+
+def slots_between(session: Session, slug: str, community: Community, first: date, last: date, now: datetime, zone) -> list[SlotState]:
+    """Every time on the local dates ``first`` to ``last``, with how many have booked it (for staff)."""
     settings = community.bookable
-    slots = settings.slots(day, day, zone, closed_dates(community))
+    slots = settings.slots(first, last, zone, closed_dates(community))
     counts = _booked_counts(session, slug, slots)
     return [SlotState(s, counts.get(s.starts_at, 0), now < s.starts_at <= now + settings.ahead) for s in slots]
+
+
+def bookings_between(session: Session, slug: str, first: date, last: date) -> list[tuple[Booking, Member]]:
+    """The bookings of the times on the local dates ``first`` to ``last``, cancelled ones too, with
+    their members: by time, live before cancelled, by seat."""
+    query = (
+        select(Booking, Member)
+        .join(Member, Member.id == Booking.member_id)
+        .join(Event, Event.id == Booking.event_id)
+        .where(Booking.community == slug, Event.local_date >= first, Event.local_date <= last)
+        .order_by(Booking.starts_at, Booking.status, Booking.seat, Booking.id)
+    )
+    return [(booking, member) for booking, member in session.execute(query)]
 
 
 def free_times(
@@ -223,6 +242,51 @@ def cancel(session: Session, booking: Booking, now: datetime, by: str) -> bool:
     session.flush()
     log.info("booking %s cancelled by %s", booking.id, by)
     return True
+
+
+# Staff on a young person's behalf (the API and the console) ------------------------------------
+
+def book_for_member(
+    runtime: Runtime, session: Session, slug: str, community: Community, member: Member, starts_at: datetime, now: datetime, by: str
+) -> Booking:
+    """Book a time for a young person who finds booking by text hard, and tell them by text.
+    BookingRefused as ``book`` (with "already", nothing is sent: they have the time)."""
+    booking = book(runtime, session, slug, community, member, starts_at, now, by)
+    tell_member(runtime, session, community, member, booking, "booked_for_you", now)
+    return booking
+
+
+def cancel_for_member(runtime: Runtime, session: Session, booking: Booking, now: datetime, by: str) -> bool:
+    """Free a young person's time and tell them by text. False if it was not booked (nothing
+    changes); BookingRefused "started" once the time has started: whether they came is attendance."""
+    if booking.status != "booked":
+        return False
+    if booking.starts_at <= now:
+        raise BookingRefused("started", "the time has started")
+    cancel(session, booking, now, by)
+    community = runtime.flows.current().communities.get(booking.community)
+    if community is not None:
+        tell_member(runtime, session, community, session.get(Member, booking.member_id), booking, "cancelled_for_you", now)
+    return True
+
+
+def move_for_member(
+    runtime: Runtime, session: Session, community: Community, booking: Booking, starts_at: datetime, now: datetime, by: str
+) -> Booking:
+    """Move a young person's time to the one at ``starts_at`` and tell them once, by text.
+
+    The new time is booked before the old one is freed, as when they move it themselves (FLYT):
+    if someone else just took the new time, BookingRefused "taken" and they keep the one they had.
+    """
+    if booking.status != "booked":
+        raise BookingRefused("not_booked", f"booking {booking.id} is not booked")
+    if booking.starts_at <= now:
+        raise BookingRefused("started", "the time has started")
+    member = session.get(Member, booking.member_id)
+    moved = book(runtime, session, booking.community, community, member, starts_at, now, by)
+    cancel(session, booking, now, by)
+    tell_member(runtime, session, community, member, moved, "moved", now)
+    return moved
 
 
 def tell_member(runtime: Runtime, session: Session, community: Community, member: Member, booking: Booking, key: str, now: datetime):

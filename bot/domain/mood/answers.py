@@ -8,6 +8,7 @@ help now.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from babel.lists import format_list
@@ -18,7 +19,7 @@ from bot.domain.outbox import add_staff_messages
 from bot.engine.localized import text_in
 from bot.engine.templates import contact_variables, render
 from bot.engine.texts import system_text
-from bot.flows.mood_settings import MoodCheckin
+from bot.flows.mood_settings import MoodAlert, MoodCheckin
 from bot.runtime import Runtime
 from bot.storage.models import Contact, Member, MoodPrompt, StaffNotification
 
@@ -55,10 +56,13 @@ def _danger(runtime: Runtime, text: str) -> bool:
 
 
 def low_streak(session: Session, prompt: MoodPrompt, low: int) -> int:
-    """How many answers in a row, this one included, were ``low`` or lower."""
+    """How many answers in a row up to this one, this one included, were ``low`` or lower."""
     scores = session.scalars(
         select(MoodPrompt.score)
-        .where(MoodPrompt.checkin == prompt.checkin, MoodPrompt.contact_id == prompt.contact_id, MoodPrompt.score.is_not(None))
+        .where(
+            MoodPrompt.checkin == prompt.checkin, MoodPrompt.contact_id == prompt.contact_id, MoodPrompt.score.is_not(None),
+            MoodPrompt.local_date <= prompt.local_date,
+        )
         .order_by(MoodPrompt.local_date.desc())
         .limit(50)
     ).all()
@@ -76,9 +80,7 @@ def _follow_up(runtime: Runtime, session: Session, contact: Contact, prompt: Moo
     if mood is None or prompt.alerted_at is not None:
         return ([system_text("danger_help", contact.language)] if danger else []), []
     rule = mood.alert
-    score = prompt.score
-    low_answers = (score is not None and score <= rule.very_low) or (score is not None and low_streak(session, prompt, rule.low) >= rule.low_in_a_row)
-    if not (danger or low_answers):
+    if not alert_reasons(session, prompt, rule, danger=danger):
         return [], []
     prompt.alerted_at = now
     member = session.get(Member, prompt.member_id) if prompt.member_id else None
@@ -86,7 +88,9 @@ def _follow_up(runtime: Runtime, session: Session, contact: Contact, prompt: Moo
     who, phones = _who_reaches_out(member, community, contact.language)
     link = f"{runtime.settings.public_base_url}/api/members/{member.id}" if member else ""
     variables = contact_variables(name=contact.name, language=contact.language, fields=contact.fields or {}, now=now, zone=runtime.settings.zone)
-    staff_note = render(rule.staff_text, {**variables, "language": "da", "community": community.name if community else "", "score": score or "?", "link": link})
+    staff_note = render(
+        rule.staff_text, {**variables, "language": "da", "community": community.name if community else "", "score": prompt.score or "?", "link": link}
+    )
     session.add(StaffNotification(contact_id=contact.id, flow=prompt.checkin, text=staff_note, created_at=now))
     staff_messages = add_staff_messages(session, phones, staff_note, send_after=now, now=now)
     texts = [system_text("danger_help", contact.language)] if danger else []
@@ -95,14 +99,59 @@ def _follow_up(runtime: Runtime, session: Session, contact: Contact, prompt: Moo
     return texts, staff_messages
 
 
-def _who_reaches_out(member: Member | None, community, language: str) -> tuple[str, list[str]]:
+def alert_reasons(session: Session, prompt: MoodPrompt, rule: MoodAlert, *, danger: bool) -> tuple[str, ...]:
+    """Why an answer reaches a person ("danger", "very_low", "low_in_a_row"); none: it does not."""
+    reasons = ["danger"] if danger else []
+    score = prompt.score
+    if score is not None and score <= rule.very_low:
+        reasons.append("very_low")
+    elif score is not None and low_streak(session, prompt, rule.low) >= rule.low_in_a_row:
+        reasons.append("low_in_a_row")
+    return tuple(reasons)
+
+
+def why_alerted(runtime: Runtime, session: Session, prompt: MoodPrompt) -> tuple[str, ...]:
+    """Why an alerted answer reached a person, worked out again from what is kept (for staff).
+
+    The answer's own words are not kept on the prompt, only the note: an alert that neither the
+    score nor the note explains came from words of danger in the answer itself.
+    """
+    mood: MoodCheckin | None = runtime.flows.current().moods.get(prompt.checkin)
+    danger = prompt.note is not None and _danger(runtime, prompt.note)
+    reasons = alert_reasons(session, prompt, mood.alert, danger=danger) if mood is not None else ()
+    return reasons or ("danger",)
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who hears about a low answer: "contact_person" (the young person agreed), "staff" (the
+    community's staff with a phone), or "nobody" by SMS (the staff notification alone)."""
+
+    kind: str
+    names: tuple[str, ...]
+    phones: tuple[str, ...]
+
+
+def alert_recipients(member: Member | None, community) -> Recipients:
     """The contact person if the young person agreed, else the community's staff with a phone."""
     if member is not None and member.contact_person_consent_at is not None and member.contact_person_phone:
-        return member.contact_person_name or ("din kontaktperson" if language != "en" else "your contact person"), [member.contact_person_phone]
+        names = (member.contact_person_name,) if member.contact_person_name else ()
+        return Recipients("contact_person", names, (member.contact_person_phone,))
     staff = [person for person in (community.staff if community else []) if person.phone]
     if staff:
-        return format_list([person.name for person in staff], style="or", locale="en" if language == "en" else "da"), [p.phone for p in staff]
-    return ("en voksen" if language != "en" else "an adult"), []
+        return Recipients("staff", tuple(person.name for person in staff), tuple(person.phone for person in staff))
+    return Recipients("nobody", (), ())
+
+
+def _who_reaches_out(member: Member | None, community, language: str) -> tuple[str, list[str]]:
+    """How the young person hears who will get in touch, and the phones that are told."""
+    recipients = alert_recipients(member, community)
+    english = language == "en"
+    if recipients.kind == "contact_person":
+        return (recipients.names[0] if recipients.names else "your contact person" if english else "din kontaktperson"), list(recipients.phones)
+    if recipients.kind == "staff":
+        return format_list(list(recipients.names), style="or", locale="en" if english else "da"), list(recipients.phones)
+    return ("an adult" if english else "en voksen"), []
 
 
 def set_pause(contact: Contact, until: datetime | None, now: datetime) -> None:
