@@ -28,7 +28,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "today_announcement_saved": ("Gemt. Alle beskeder herunder har den med.", "Saved. Every message below carries it."),
     "today_announcement_from_file": ("Fra fællesskabets fil.", "From the community's file."),
     "today_personal_line": ("Din personlige linje til {name}", "Your personal line to {name}"),
-    "today_personal_line_help": ("Sendes, som du skriver den, under beskeden. Gemmes mens du skriver.", "Sent as you write it, under the message. Saved as you type."),
+    "today_personal_line_help": (
+        "Sendes, som du skriver den, under beskeden. Gemmes mens du skriver.", "Sent as you write it, under the message. Saved as you type."
+    ),
     "today_save": ("Gem", "Save"),
     "today_saved": ("Gemt", "Saved"),
     "today_preview": ("Det får {name}", "What {name} gets"),
@@ -61,7 +63,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Pas på: \"{word}\" kan ses på en låseskærm og afsløre, hvad den unge går til.",
         "Careful: \"{word}\" can show on a lock screen and give away what the young person comes to.",
     ),
-    "today_refused_not_planned": ("Beskeden er allerede sendt eller på vej, så den kan ikke ændres.", "The message is sent or on its way, so it cannot be changed."),
+    "today_refused_not_planned": (
+        "Beskeden er allerede sendt eller på vej, så den kan ikke ændres.", "The message is sent or on its way, so it cannot be changed."
+    ),
     "today_refused_not_skipped": ("Beskeden er ikke sprunget over.", "The message is not skipped."),
     "today_refused_too_late": ("For sent: aftenen begynder om lidt eller er begyndt.", "Too late: the evening starts soon or has started."),
     "today_refused_event_cancelled": ("Aftenen er aflyst.", "The evening is cancelled."),
