@@ -23,14 +23,11 @@ from datetime import datetime
 from typing import Any
 
 from bot import engine
-from bot.core import textmatch
 from bot.core.phone import InvalidPhoneNumber, normalise_phone
 from bot.domain.bookings import bookings
-from bot.domain.cases.intake import opening_words
+from bot.domain.cases.intake import case_route
 from bot.domain.contacts.linking import MAX_TRIES, shown
 from bot.engine import actions
-from bot.engine.texts import ALWAYS_ON_WORDS
-from bot.flows.counselling import DELETE_WORDS
 from bot.flows.flowset import FlowSet
 from bot.runtime import Runtime
 
@@ -39,8 +36,6 @@ log = logging.getLogger(__name__)
 CHANNELS = ("sms", "webchat")  # choices as a numbered list in the text, or as buttons
 MAX_TEXT_CHARS = 1000
 LINES_KEPT = 200
-# As the processing job: a step and the edge answering each other more often than this is a loop.
-MAX_ROUNDS = 10
 
 
 @dataclass
@@ -122,11 +117,10 @@ def _added(sandbox: Sandbox, before: int) -> list[Line]:
 def _goes_to_a_case(flows: FlowSet, sandbox: Sandbox, text: str) -> bool:
     """As ``bot.domain.cases.intake.take`` routes a message, without a case: True when it is the
     anonymous case's (opening, deleting, or while one listens), told as an effect."""
-    if flows.counselling is None or any(textmatch.is_exactly(text, word) for word in ALWAYS_ON_WORDS):
+    route = case_route(text, listening=sandbox.in_case) if flows.counselling is not None else None
+    if route is None:
         return False
-    deleting = any(textmatch.is_exactly(text, word) for word in DELETE_WORDS)
-    if not (deleting or sandbox.in_case or opening_words(text)):
-        return False
+    _, deleting = route
     if deleting:
         sandbox.lines.append(Line("effect", effect="case_deleted"))
         sandbox.in_case = False
@@ -170,14 +164,14 @@ class _Turn:
 def _carry_out(runtime: Runtime, flows: FlowSet, sandbox: Sandbox, outcome: actions.Outcome, now: datetime) -> None:
     """As the processing job applies an outcome, with the sandbox as the edge."""
     turn = _Turn(runtime, flows, sandbox, now)
-    for _ in range(MAX_ROUNDS):
+    for _ in range(engine.MAX_ROUNDS):
         for action in outcome.actions:
             _EDGE[type(action)](action, turn)
         sandbox.state = _keep(outcome.state)
         if not turn.answers:
             return
         outcome = engine.handle(flows, _view(sandbox), outcome.state, turn.answers.pop(0), now, runtime.settings.zone)
-    log.error("try-it chat: a step and the edge answered each other %d times; stopped", MAX_ROUNDS)
+    log.error("try-it chat: a step and the edge answered each other %d times; stopped", engine.MAX_ROUNDS)
 
 
 def _local(runtime: Runtime, moment: datetime) -> str:

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 # A flow that jumps around more than this in one go is looping; stop rather than spin.
 MAX_STEPS_PER_EVENT = 100
+# A step that waits on facts (a booking, a linked number) hears them from the edge and may ask
+# again; no flow needs more rounds than this, so more means a loop between a step and the edge.
+MAX_ROUNDS = 10
 
 __all__ = ["ContactView", "IncomingText", "Outcome", "State", "TimedOut", "handle"]
 

@@ -93,9 +93,6 @@ def _state(conversation: Conversation | None) -> actions.State | None:
     )
 
 
-# A step that waits on facts (a booking, a linked number) hears them and may ask again; no flow
-# needs more rounds than this, so more means a loop between a step and the edge.
-MAX_ROUNDS = 10
 
 
 def _apply(
@@ -110,7 +107,7 @@ def _apply(
 ) -> Conversation | None:
     """Carry out the outcome's actions and keep its state; then let waiting steps hear the facts."""
     effects = Effects(runtime, session, contact, now, replying_to, created)
-    for _ in range(MAX_ROUNDS):
+    for _ in range(engine.MAX_ROUNDS):
         for action in outcome.actions:
             carry_out(action, effects)
         conversation = _store_state(session, contact, conversation, outcome, now)
@@ -118,7 +115,7 @@ def _apply(
             return conversation
         facts = effects.answers.pop(0)
         outcome = engine.handle(runtime.flows.current(), _view(contact), _state(conversation), facts, now, runtime.settings.zone)
-    log.error("contact %s: a step and the edge answered each other %d times; stopped", contact.id, MAX_ROUNDS)
+    log.error("contact %s: a step and the edge answered each other %d times; stopped", contact.id, engine.MAX_ROUNDS)
     return conversation
 
 

@@ -43,19 +43,17 @@ def take(
     profile), where everything is a case's, without RÅD, and nothing ever makes a contact.
     """
     service = runtime.flows.current().counselling
-    if service is None:
+    if service is None or (not anonymous and _stop_or_start(body)):
         return None
-    if not anonymous and any(textmatch.is_exactly(body, word) for word in ALWAYS_ON_WORDS):
-        return None  # STOP is honoured for the number, also in the middle of a case
-    opening = opening_words(body)
-    deleting = any(textmatch.is_exactly(body, word) for word in DELETE_WORDS)
     keys = keys_for(runtime.settings)
     sender = keys.sender_key(channel, address)
     now = clock.now()
     with runtime.db.session() as session:
         case = _open_case(session, sender)
-        if not (opening or deleting or anonymous or (case is not None and case.listening)):
+        route = case_route(body, listening=case is not None and case.listening, anonymous=anonymous)
+        if route is None:
             return None
+        opening, deleting = route
         if not _first_receipt(session, keys.receipt_key(channel, provider_id), now):
             return Taken(case.id if case else None, duplicate=True)
         if deleting:
@@ -77,6 +75,24 @@ def take(
             queue_after_commit(session, process_case(case_id))
     log.info("anonymous case message recorded on %s", channel)
     return Taken(case_id, duplicate=False)
+
+
+def _stop_or_start(body: str) -> bool:
+    """STOP is honoured for the number, also in the middle of a case."""
+    return any(textmatch.is_exactly(body, word) for word in ALWAYS_ON_WORDS)
+
+
+def case_route(body: str, *, listening: bool, anonymous: bool = False) -> tuple[tuple[str, str] | None, bool] | None:
+    """Whether a message is the anonymous service's: None when it is not, else (the opening words
+    if it opens or resumes a case, whether it deletes every case). ``listening``: the sender has an
+    open case that takes what they write; ``anonymous``: it came to the service's own account."""
+    if not anonymous and _stop_or_start(body):
+        return None
+    opening = opening_words(body)
+    deleting = any(textmatch.is_exactly(body, word) for word in DELETE_WORDS)
+    if not (opening or deleting or anonymous or listening):
+        return None
+    return opening, deleting
 
 
 def opening_words(body: str) -> tuple[str, str] | None:
