@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import clock
+from bot.domain import notifications
 from bot.domain.communities import members
 from bot.domain.inbound import receive
 from bot.domain.mood import planning
@@ -188,9 +189,11 @@ def test_a_very_low_answer_reaches_the_contact_person_the_young_person_agreed_to
     (sms,) = staff_sms(sunday)
     assert sms.to_address == "+4529888777"
     assert sms.body.startswith("Ungebot: Sara (Queergruppen) har svaret 1 af 5 på humør-tjek. Tag kontakt. https://")
-    assert "/api/members/" in sms.body
+    assert "/console/members/" in sms.body, "the young person's page in the console"
     with sunday.db.session() as session:
         assert session.scalars(select(StaffNotification.text)).all() == [sms.body]
+        member = session.scalars(select(Member)).one()
+        assert [n.text for n in notifications.latest(session, [member.community])] == [sms.body], "the community's staff see it"
 
 
 def test_without_consent_the_staff_are_told_not_the_contact_person(sunday, twilio):

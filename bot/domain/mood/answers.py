@@ -86,12 +86,14 @@ def _follow_up(runtime: Runtime, session: Session, contact: Contact, prompt: Moo
     member = session.get(Member, prompt.member_id) if prompt.member_id else None
     community = flows.communities.get(member.community) if member else None
     who, phones = _who_reaches_out(member, community, contact.language)
-    link = f"{runtime.settings.public_base_url}/api/members/{member.id}" if member else ""
+    link = f"{runtime.settings.public_base_url}/console/members/{member.id}" if member else ""
     variables = contact_variables(name=contact.name, language=contact.language, fields=contact.fields or {}, now=now, zone=runtime.settings.zone)
     staff_note = render(
         rule.staff_text, {**variables, "language": "da", "community": community.name if community else "", "score": prompt.score or "?", "link": link}
     )
-    session.add(StaffNotification(contact_id=contact.id, flow=prompt.checkin, text=staff_note, created_at=now))
+    # Under the member's community, so its staff see it (bot.domain.notifications); without one, admins do.
+    flow = f"{member.community}.{prompt.checkin}" if member else prompt.checkin
+    session.add(StaffNotification(contact_id=contact.id, flow=flow, text=staff_note, created_at=now))
     staff_messages = add_staff_messages(session, phones, staff_note, send_after=now, now=now)
     texts = [system_text("danger_help", contact.language)] if danger else []
     shown = community.display_name if community else ""
