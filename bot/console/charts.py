@@ -1,5 +1,9 @@
 """Charts for the console, drawn on the server as SVG by pygal and shown as images.
 
+Each chart comes in two sizes: wide, and drawn for a phone (``?size=phone``, chosen by the
+page's ``<picture>``, ``console/_chart.html``), so its words are as large as the page's on a
+360 px screen instead of shrunk.
+
 Readable without colour: every series has its own line pattern (solid, dashed, dotted) and shows
 its values as numbers, and every page that shows a chart also has the same numbers as a table,
 which is what a screen reader reads. The image's own ``<style>`` is the only inline style the
@@ -7,11 +11,12 @@ console allows, and only in the chart's response: an SVG shown by ``<img>`` runs
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pygal
-from flask import Response
+from flask import Response, has_request_context, request
 from pygal.style import Style
 
 # The console's ink and its two accents; a series is told apart by its pattern first.
@@ -41,29 +46,47 @@ CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 @dataclass(frozen=True)
+class Size:
+    width: int
+    height: int
+    labels: int  # at most this many x labels; the others are left out (the table has every one)
+    font: int
+
+
+SIZES = {"wide": Size(720, 360, 14, 13), "phone": Size(340, 320, 5, 14)}
+
+
+@dataclass(frozen=True)
 class Series:
     name: str
     values: Sequence[float | None]  # None: no value there (the line has a gap)
 
 
 def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, y_range: tuple[float, float] | None = None) -> str:
-    """A line chart of ``series`` over ``labels``, one pattern per series, values printed."""
+    """A line chart of ``series`` over ``labels``, one pattern per series, values printed (when
+    there is room for them), in the size the request asks for."""
+    size = SIZES.get(request.args.get("size", "") if has_request_context() else "", SIZES["wide"])
+    style = STYLE.__class__(**{**STYLE.__dict__, **dict.fromkeys(("label_font_size", "major_label_font_size", "value_font_size"), size.font)})
     chart = pygal.Line(
-        style=STYLE,
-        width=720,
-        height=360,
+        style=style,
+        width=size.width,
+        height=size.height,
         js=(),
         disable_xml_declaration=True,
-        print_values=True,
+        print_values=len(labels) <= size.labels * 2,
         show_legend=len(series) > 1,
         legend_at_bottom=True,
-        legend_box_size=24,
-        x_label_rotation=0 if len(labels) <= 8 else 30,
+        legend_at_bottom_columns=1 if size.width < 500 else None,
+        legend_box_size=20,
+        x_label_rotation=0,
+        x_labels_major_every=max(1, math.ceil(len(labels) / size.labels)),
+        show_minor_x_labels=False,
         truncate_label=-1,
-        dots_size=5,
+        dots_size=4,
         range=y_range,
         allow_interruptions=True,
         no_data_text="",
+        margin_right=24,
     )
     chart.title = title
     chart.x_labels = list(labels)
