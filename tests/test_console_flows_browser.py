@@ -7,7 +7,6 @@ Screenshots go to $CONSOLE_SCREENSHOTS when it is set (`make screenshots`).
 """
 from __future__ import annotations
 
-import functools
 import shutil
 from pathlib import Path
 
@@ -54,16 +53,6 @@ def service(runtime_factory, tmp_path, twilio):
         server.stop()
 
 
-def picture(page: Page, name: str) -> None:
-    """``shot``, with the text caret left as it is: Playwright hides it with an inline style, which
-    the content security policy refuses and reports as a violation of its own."""
-    page.screenshot = functools.partial(page.screenshot, caret="initial")
-    try:
-        shot(page, name)
-    finally:
-        del page.screenshot
-
-
 def thread(page: Page):
     return page.locator(".try-thread")
 
@@ -79,7 +68,7 @@ def test_a_youth_worker_runs_the_demo_in_the_chat_on_a_phone_by_tapping_its_butt
     expect(page.get_by_text("3 filer · 0 fejl · 0 advarsler")).to_be_visible()
     expect(page.get_by_role("heading", name="andet.yaml")).to_have_count(0)
     no_accessibility_problems(page)
-    picture(page, "flows-phone")
+    shot(page, "flows-phone")
 
     page.get_by_role("button", name="Chat").click()
     expect(page.get_by_role("button", name="Chat")).to_have_attribute("aria-pressed", "true")
@@ -101,7 +90,7 @@ def test_a_youth_worker_runs_the_demo_in_the_chat_on_a_phone_by_tapping_its_butt
     expect(page.locator("#try-said")).to_contain_text("Jeg har givet en voksen besked.")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling at 360 px"
     no_accessibility_problems(page)
-    picture(page, "flows-try-phone")
+    shot(page, "flows-try-phone")
 
     page.get_by_role("button", name="Sms").click()
     expect(thread(page).get_by_text("1 Godt")).to_be_visible()
@@ -148,5 +137,5 @@ def test_the_transcripts_run_from_the_page_on_a_desktop(browser, service):
     expect(thread(page).get_by_text("Tak, Sara. Hvordan går din dag? 1 Godt 2 Sådan midt imellem 3 Skidt")).to_be_visible()
     wait_until(lambda: not runtime.redis.exists(f"{runtime.queue_prefix}:console:flows-test:running"), "the run's end")
     no_accessibility_problems(page)
-    picture(page, "flows-desktop")
+    shot(page, "flows-desktop")
     assert policy_problems == [], policy_problems
