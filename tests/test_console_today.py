@@ -113,6 +113,7 @@ def test_replies_arrive_on_the_page_without_a_reload_and_staff_mark_who_came(con
         record_reply(db, contact_of(cafe, freja.member_id), freja.event_id, "late", clock.now())
     replies = browser.get("/console/today/replies?date=2026-11-26").get_data(as_text=True)
     assert f'<div class="reply-state" id="reply-{freja.id}" hx-swap-oob="true">' in replies
+    assert f'<p class="when" id="status-{freja.id}" hx-swap-oob="true">Sendt kl. 10:00</p>' in replies, "sent, without a reload"
     assert "◷ Kommer senere" in replies and "… Ikke svaret" in replies
     assert "0 kommer · 1 senere · 0 kommer ikke · 0 måske · 1 ikke svaret · 0 kom" in replies
     assert "Markér at" in replies, "on the day itself"

@@ -110,7 +110,7 @@ def today_page():
 @blueprint.get("/today/replies")
 @requires(*STAFF)
 def today_replies():
-    """The replies and arrivals of a day alone, as out-of-band swaps: the page polls this."""
+    """The replies, arrivals and whether each message has gone, as out-of-band swaps: the page polls this."""
     events = _event_days(my_communities(), _chosen_day())
     return render_template("console/_today_replies.html", events=events, now=clock.now(), **_entry_helpers())
 
