@@ -8,9 +8,10 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import os
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import time
 from pathlib import Path
 from typing import Annotated
@@ -326,10 +327,30 @@ def _local_secret_key() -> str:
     return path.read_text().strip()
 
 
+def secrets_from_files(environ: Mapping[str, str]) -> dict[str, str]:
+    """``NAME_FILE=/run/secrets/name`` for every setting ``NAME``: the file's content, as Docker
+    secrets and systemd credentials (``LoadCredential=``, ``%d/name``) hand secrets over, so they
+    need not sit in the environment. A setting given both ways is refused, as is a file that
+    cannot be read; a final newline is not part of the secret."""
+    found = {}
+    for field in Settings.model_fields:
+        name = field.upper()
+        path = environ.get(f"{name}_FILE")
+        if not path:
+            continue
+        if environ.get(name):
+            raise ConfigError(f"{name}_FILE: {name} is set as well; give it one way")
+        try:
+            found[field] = Path(path).read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return found
+
+
 def load_settings(**overrides) -> Settings:
     """Read settings, turning validation errors into one line that names the variable."""
     try:
-        return Settings(**overrides)
+        return Settings(**{**secrets_from_files(os.environ), **overrides})
     except ValidationError as exc:
         error = exc.errors()[0]
         message = error["msg"].removeprefix("Value error, ")

@@ -56,3 +56,32 @@ def test_the_programs_stop_with_one_clear_line(command):
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert lines == ["ungebot: configuration error: TIMEZONE: 'Europe/Atlantis' is not an IANA time zone such as Europe/Copenhagen"]
+
+
+def test_secrets_come_from_files_as_docker_and_systemd_hand_them_over(monkeypatch, tmp_path):
+    token = tmp_path / "twilio_auth_token"
+    token.write_text("s3cret-from-a-file\n")
+    database = tmp_path / "database_url"
+    database.write_text("postgresql://ungebot@db/ungebot")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN_FILE", str(token))
+    monkeypatch.setenv("DATABASE_URL_FILE", str(database))
+    settings = load_settings()
+    assert settings.twilio_auth_token == "s3cret-from-a-file", "the final newline is not part of it"
+    assert settings.sqlalchemy_url == "postgresql+psycopg://ungebot@db/ungebot"
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"SECRET_KEY_FILE": "/nowhere/secret_key"}, "SECRET_KEY_FILE: cannot read /nowhere/secret_key: No such file or directory"),
+        ({"SECRET_KEY_FILE": "{file}", "SECRET_KEY": "too"}, "SECRET_KEY_FILE: SECRET_KEY is set as well; give it one way"),
+    ],
+)
+def test_a_secret_file_that_cannot_be_used_names_its_variable(monkeypatch, tmp_path, env, expected):
+    secret = tmp_path / "secret_key"
+    secret.write_text("x")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value.format(file=secret))
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert str(error.value) == expected
