@@ -68,6 +68,25 @@ def scheduler(interval: float) -> None:
 
 
 @cli.command()
+def status() -> None:
+    """Queues, live workers, the scheduler and the oldest due message; exit code 1 when something
+    needs someone on call."""
+    from bot.domain.operations import snapshot
+
+    now = snapshot(ready_runtime())
+    click.echo("queues:    " + " · ".join(f"{name} {length}" for name, length in now.queue_lengths.items()))
+    click.echo(f"workers:   {len(now.workers)} alive" + (f" ({', '.join(now.workers)})" if now.workers else ""))
+    click.echo("scheduler: " + ("no pass yet" if now.scheduler_age is None else f"last pass {now.scheduler_age:.1f} s ago"))
+    click.echo("due:       " + (f"the oldest due message has waited {now.oldest_due_age:.0f} s" if now.oldest_due_age else "nothing waiting"))
+    click.echo("outbox:    " + (" · ".join(f"{status} {count}" for status, count in sorted(now.outbound_by_status.items())) or "empty"))
+    click.echo(f"received:  {now.inbound_unprocessed} not yet processed")
+    click.echo(f"cases:     {now.cases_open} open, {now.cases_waiting} waiting, {now.cases_urgent} urgent")
+    for trouble in now.troubles:
+        click.echo(f"TROUBLE: {trouble}", err=True)
+    sys.exit(1 if now.troubles else 0)
+
+
+@cli.command()
 @click.option("--phone", default="+4512345678", show_default=True, help="The phone number you chat as")
 def chat(phone: str) -> None:
     """Talk to the bot in this terminal, as a young person's phone would."""

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from bot import console
 from bot.api.routes import blueprint as api
+from bot.metrics import HTTP_RESPONSES
 from bot.runtime import Runtime, get_runtime
 from handlers.health import blueprint as health
 from handlers.instagram import blueprint as instagram
@@ -61,6 +62,12 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         # A browser must take every answer for the type it says it is: JSON that quotes a request,
         # or a CSV export, is never run as a page or a script.
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @app.after_request
+    def count_response(response):
+        # For the alert on webhook 5xx (deploy/prometheus): which part of the app, which class of status.
+        HTTP_RESPONSES.labels(request.blueprint or "other", f"{response.status_code // 100}xx").inc()
         return response
 
     @app.errorhandler(DataError)

@@ -1,4 +1,4 @@
-"""Which worker processes are alive: each keeps a key that expires unless renewed.
+"""A worker process's heartbeat: a key that expires unless renewed (read in bot.domain.liveness).
 
 A worker that is killed (SIGKILL, out of memory) says no goodbye; the scheduler notices its key is
 gone within ``ALIVE_FOR`` seconds and queues again what it may have held, instead of waiting
@@ -12,18 +12,11 @@ import threading
 
 from redis.exceptions import RedisError
 
+from bot.domain.liveness import alive_key, workers_key
 from bot.runtime import Runtime
 
 HEARTBEAT_SECONDS = 2
 ALIVE_FOR = 10
-
-
-def workers_key(runtime: Runtime) -> str:
-    return f"{runtime.queue_prefix}:workers"
-
-
-def alive_key(runtime: Runtime, name: str) -> str:
-    return f"{runtime.queue_prefix}:worker-alive:{name}"
 
 
 class Heartbeat(threading.Thread):
@@ -55,18 +48,3 @@ class Heartbeat(threading.Thread):
                 pipe.execute()
         except RedisError:
             pass
-
-
-def workers_died(runtime: Runtime) -> list[str]:
-    """Worker processes that stopped saying they are alive without saying goodbye (killed)."""
-    known = [name.decode() for name in runtime.redis.smembers(workers_key(runtime))]
-    if not known:
-        return []
-    with runtime.redis.pipeline() as pipe:
-        for name in known:
-            pipe.exists(alive_key(runtime, name))
-        alive = pipe.execute()
-    dead = [name for name, answers in zip(known, alive, strict=True) if not answers]
-    if dead:
-        runtime.redis.srem(workers_key(runtime), *dead)
-    return dead

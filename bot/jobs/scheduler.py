@@ -21,12 +21,12 @@ from redis.exceptions import LockError, RedisError
 from sqlalchemy import or_, select, update
 
 from bot.core import clock
+from bot.domain import liveness
 from bot.domain.attendance import attendance
 from bot.domain.cases import upkeep as cases
 from bot.domain.communities import reminders
 from bot.domain.mood import planning as mood
 from bot.domain.queueing import process_contact, send_outbound
-from bot.jobs.liveness import workers_died
 from bot.runtime import Runtime
 from bot.storage.models import Conversation, InboundMessage, OutboundMessage
 
@@ -112,7 +112,7 @@ class Scheduler:
     def _lost_since(self, now) -> datetime | None:
         """``now`` when what is queued in Redis may be gone (Redis lost its data, a worker died)."""
         lost = "Redis lost its queues (restarted or flushed)" if redis_lost_its_data(self.runtime) else None
-        dead = None if lost else workers_died(self.runtime)
+        dead = None if lost else liveness.workers_died(self.runtime)
         if not (lost or dead):
             return None
         # Queue it all again now. Every job checks the database first, so a copy of a job that is
@@ -234,6 +234,7 @@ def run_forever(runtime: Runtime, interval: float = 1.0) -> None:
                     result = scheduler.run_pass(still_ours=functools.partial(_renewed, lock))
                 finally:
                     _release(lock)
+                liveness.record_pass(runtime)
                 if result.sends or result.contacts or result.unknown:
                     log.info("scheduler pass: %d sends, %d contacts queued, %d marked unknown", result.sends, result.contacts, result.unknown)
         except RedisError as exc:
