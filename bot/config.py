@@ -143,6 +143,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
     database_url: str = ""
+    # Off behind PgBouncer in transaction pooling (docs/operations.md): psycopg then prepares nothing on the server.
+    database_prepared_statements: bool = True
     redis_url: str = "redis://localhost:6379/0"
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""

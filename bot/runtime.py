@@ -47,7 +47,7 @@ Deferred = Job | Callable[[], Job]
 class Runtime:
     def __init__(self, settings: Settings, queue_prefix: str | None = None):
         self.settings = settings
-        self.db = Database(settings.sqlalchemy_url)
+        self.db = Database(settings.sqlalchemy_url, prepared_statements=settings.database_prepared_statements)
         # Transcript runs use a prefix of their own, so they never take production jobs.
         self.queue_prefix = queue_prefix or settings.queue_prefix
         event.listen(self.db.sessions, "after_commit", self._queue_after_commit)

@@ -16,18 +16,18 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-_engines: dict[str, Engine] = {}
+_engines: dict[tuple[str, bool], Engine] = {}
 
 
-def get_engine(url: str) -> Engine:
-    engine = _engines.get(url)
+def get_engine(url: str, prepared_statements: bool = True) -> Engine:
+    engine = _engines.get((url, prepared_statements))
     if engine is None:
-        engine = _create_engine(url)
-        _engines[url] = engine
+        engine = _create_engine(url, prepared_statements)
+        _engines[url, prepared_statements] = engine
     return engine
 
 
-def _create_engine(url: str) -> Engine:
+def _create_engine(url: str, prepared_statements: bool) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False}
@@ -48,7 +48,10 @@ def _create_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # psycopg prepares a statement on the server after a few runs; behind PgBouncer in transaction
+    # pooling the next transaction may get another server connection, where it does not exist.
+    connect_args = {} if prepared_statements else {"prepare_threshold": None}
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
 
 
 def dispose_all() -> None:
@@ -70,9 +73,9 @@ os.register_at_fork(after_in_child=_forget_the_parents_connections)
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, prepared_statements: bool = True):
         self.url = url
-        self.engine = get_engine(url)
+        self.engine = get_engine(url, prepared_statements)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
