@@ -1,15 +1,16 @@
 """Read a folder of flow files and say, by file and line, everything that is wrong with them.
 
 Each file is checked on its own first, as its kind in ``FILE_KINDS`` says (YAML, keys, types,
-templates, step references); then the set (flow references, keywords used twice). A file with
-errors is left out and the rest keep working; ``problems`` says why, in the ``path:line: message``
-form editors understand.
+templates, step references, answers that fall through); then the set (flow references, keywords
+used twice, or a typo from another keyword or from an answer). A file with errors is left out and
+the rest keep working; ``problems`` says why, in the ``path:line: message`` form editors
+understand. Warnings leave the file in use.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.core import sms_segments, textmatch
-from bot.engine.localized import text_variants
+from bot.engine.localized import Text, text_in, text_variants
+from bot.engine.steps.ask import AskStep
 from bot.engine.steps.base import STEP_TYPES
 from bot.engine.templates import BUILT_IN_VARIABLES, TemplateSyntaxError, variables_used
 from bot.engine.texts import ALWAYS_ON_WORDS
@@ -30,9 +32,9 @@ from bot.flows.model import Flow
 from bot.flows.mood_flows import mood_checkins_flows, mood_reply_flow, mood_reply_flow_name
 from bot.flows.mood_settings import MOOD_VARIABLES, MoodCheckin, MoodFile
 from bot.flows.number_flow import NUMBER_WORDS, number_flow
+from bot.flows.yaml_errors import YAML_LINE_BREAK, missing_space, yaml_error_position
 
 MAX_SEGMENTS = 2
-YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, order=True)
@@ -195,7 +197,35 @@ def _load_file(path: Path) -> tuple[LoadedFile, list[Problem]]:
     try:
         return LoadedFile(path.stem, path, root, kind, kind.parse(data)), []
     except ValidationError as exc:
-        return refused, [Problem(shown, _line(root, loc), msg) for loc, msg in _explain(exc, root)]
+        return refused, [_refused_value(shown, root, loc, message, kind) for loc, message, kind in _explain(exc, root)]
+
+
+# Errors where a mapping was wanted: a text there may be "send:Hej", a key without its space.
+MAPPING_WANTED = frozenset({"step_kind", "dict_type", "model_type", "model_attributes_type"})
+
+
+def _refused_value(shown: str, root: yaml.Node, loc: tuple, message: str, kind: str) -> Problem:
+    """A value the model refuses; a key written as "key:value", without the space YAML needs
+    after the colon, says so instead, on its own line."""
+    key, value = _nodes_at(root, loc)
+    for node in (key, value if kind in MAPPING_WANTED else None):
+        squeezed = missing_space(node.value) if isinstance(node, yaml.ScalarNode) and node.style is None else None
+        if squeezed is not None:
+            return Problem(shown, node.start_mark.line + 1, f"YAML syntax: {squeezed}")
+    return Problem(shown, _line(root, loc), message)
+
+
+def _nodes_at(root: yaml.Node | None, loc: tuple) -> tuple[yaml.Node | None, yaml.Node | None]:
+    """The key and the value at ``loc``; (None, None) when it is not there."""
+    key, node = None, root
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            key, node = next(((k, v) for k, v in node.value if k.value == str(part)), (None, None))
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            key, node = None, node.value[part]
+        else:
+            return None, None
+    return key, node
 
 
 def _read_yaml(path: Path) -> tuple[yaml.Node, Any] | Problem:
@@ -238,20 +268,8 @@ def _duplicate_keys(node: yaml.Node | None) -> list[tuple[int, str]]:
     return found
 
 
-def yaml_error_position(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
-    """(line, message) for a YAML error, pointing where a person would look for it."""
-    problem = exc.problem or "not valid YAML"
-    mark = exc.problem_mark
-    if exc.context and exc.context_mark and ("end of stream" in problem or "<stream end>" in problem):
-        # An unclosed quote or bracket: the end of the file is not where the mistake is.
-        mark = exc.context_mark
-        opened = exc.context.removeprefix("while scanning ").removeprefix("while parsing ")
-        opened = {"a quoted scalar": "a quoted text", "a flow sequence": "a [ list", "a flow mapping": "a { mapping"}.get(opened, opened)
-        problem = f"{opened} is never closed"
-    return (mark.line + 1 if mark else 1), f"YAML syntax: {problem}"
-
-
-def _explain(exc: ValidationError, root: yaml.Node) -> list[tuple[tuple, str]]:
+def _explain(exc: ValidationError, root: yaml.Node) -> list[tuple[tuple, str, str]]:
+    """(where, what is wrong, pydantic's error type) for each error."""
     explained = []
     for error in exc.errors():
         loc = _strip_tags(error["loc"], root)
@@ -272,7 +290,7 @@ def _explain(exc: ValidationError, root: yaml.Node) -> list[tuple[tuple, str]]:
             message = f"'{where}': {error['msg'].lower()}"
         else:
             message = f"'{where}': {error['msg'].removeprefix('Value error, ')}" if where else error["msg"]
-        explained.append((loc, message))
+        explained.append((loc, message, kind))
     return explained
 
 
@@ -338,7 +356,39 @@ def _check_flow(flow: Flow, root: yaml.Node, shown: str, folder: Folder) -> list
             problems.append(Problem(shown, _line(root, ("triggers",)), f"keyword {keyword!r} has no letters"))
         elif any(textmatch.fold(word) == folded for word in ALWAYS_ON_WORDS):
             problems.append(Problem(shown, _line(root, ("triggers",)), f"keyword {keyword!r} is reserved for opt-out (STOP/START)"))
-    return problems + _check_texts(flow, root, shown, folder.known_fields)
+    return problems + _answers_falling_through(flow, root, shown) + _check_texts(flow, root, shown, folder.known_fields)
+
+
+def _answers_falling_through(flow: Flow, root: yaml.Node, shown: str) -> list[Problem]:
+    """Answers without ``go:`` that land where another answer of the same question goes.
+
+    An answer without ``go:`` goes on to the step's own ``go:`` or else the next step in the
+    file, and often that is meant ("ja" goes on, "nej" goes elsewhere). It surprises when the
+    next step is where another answer was sent on purpose: with "ja: { go: fedt }" and "nej"
+    left bare above ``fedt``, "nej" is answered "Fedt, vi ses!".
+    """
+    problems = []
+    for name, step in flow.steps.items():
+        following = flow.step_after(name)
+        if not isinstance(step, AskStep) or step.go is not None or following is None:
+            continue
+        sent_there = [key for key, answer in step.answers.items() if answer and answer.go == following]
+        if not sent_there:
+            continue
+        says = next((f" and says {_quoted_text(text)}" for _, text in flow.steps[following].texts()), "")
+        for key, answer in step.answers.items():
+            if answer is None or answer.go is None:
+                message = (
+                    f"the answer {key!r} has no go:, so the bot goes on to the next step, {following!r} (where {sent_there[0]!r} goes){says}; "
+                    f"add go: to say where {key!r} should go"
+                )
+                problems.append(Problem(shown, _line(root, ("steps", name, "answers", key)), message, True))
+    return problems
+
+
+def _quoted_text(text: Text, limit: int = 40) -> str:
+    shown = " ".join(text_in(text, "da").split())
+    return f'"{shown}"' if len(shown) <= limit else f'"{shown[: limit - 1]}…"'
 
 
 def _loop_without_waiting(flow: Flow) -> list[str] | None:
@@ -501,7 +551,7 @@ def _check_set(good: dict[str, LoadedFile]) -> list[Problem]:
     ]
     for bot_words in _bot_words_needed(good):
         problems += _bot_words_taken(good, bot_words)
-    return problems + _keywords_used_twice(good) + _instagram_accounts_used_twice(good)
+    return problems + _keywords_used_twice(good) + _keywords_that_catch_answers(good) + _instagram_accounts_used_twice(good)
 
 
 def _keywords(good: dict[str, LoadedFile]) -> Iterator[tuple[str, LoadedFile, str]]:
@@ -546,16 +596,85 @@ def _similar_keywords(good: dict[str, LoadedFile], seen: dict[str, tuple[str, st
             if other == name or " " in folded or " " in other_folded:
                 continue
             if textmatch.matches_keyword(other_word, keyword) or textmatch.matches_keyword(keyword, other_word):
-                loaded = good[other]
+                loaded, first = good[other], good[name]
                 problems.append(
                     Problem(
                         str(loaded.path),
                         _keyword_line(loaded),
-                        f"keyword {other_word!r} is one typo from {keyword!r} in {name}.yaml: a typo could start the wrong one",
+                        f"keyword {other_word!r} is one typo from {keyword!r} in {first.path.name}:{_keyword_line(first)}: "
+                        "a message with a typo could start the wrong one; choose keywords further apart",
                         True,
                     )
                 )
     return problems
+
+
+# Words young people answer questions with. A keyword that catches one starts its conversation
+# instead of the answer being heard, as "FOOD" caught "good".
+COMMON_ANSWERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("a common yes", tuple(textmatch.YES_NO["yes"])),
+    ("a common no", tuple(textmatch.YES_NO["no"])),
+    ("a common reply to the day-of message", tuple(word for words in textmatch.ATTENDANCE.values() for word in words)),
+    ("a common answer to how someone is", tuple(word for words in textmatch.MOOD.values() for word in words)),
+    ("a common thank-you", ("tak", "mange tak", "tusind tak", "thanks", "thank you")),
+)
+
+
+@lru_cache(maxsize=4096)
+def _common_answer_caught(keyword: str) -> tuple[str, str] | None:
+    """(answer, what kind of answer) for the first common answer ``keyword`` catches, by the rule
+    every message meets (typos forgiven, more words may follow). Kept: the list never changes,
+    and a folder is read again on every edit."""
+    return next(((answer, kind) for kind, answers in COMMON_ANSWERS for answer in answers if textmatch.matches_keyword(answer, keyword)), None)
+
+
+@lru_cache(maxsize=1)
+def _common_answers_folded() -> frozenset[str]:
+    return frozenset(textmatch.fold(answer) for _, answers in COMMON_ANSWERS for answer in answers)
+
+
+def _keywords_that_catch_answers(good: dict[str, LoadedFile]) -> list[Problem]:
+    """Keywords that take a common answer, or an answer written in a flow, from its question."""
+    written = [(answer, where) for answer, where in _answers_written(good) if textmatch.fold(answer) not in _common_answers_folded()]
+    problems = []
+    for _, loaded, keyword in _keywords(good):
+        path, line = str(loaded.path), _keyword_line(loaded)
+        common = _common_answer_caught(keyword)
+        if common is not None:
+            answer, kind = common
+            message = (
+                f"keyword {keyword!r} also catches {answer!r}, {kind}: a young person who answers a question with {answer!r} "
+                "would start this conversation instead; choose a keyword nobody answers with"
+            )
+            problems.append(Problem(path, line, message, True))
+        caught: dict[str, str] = {}  # where an answer is written -> the first one there the keyword catches
+        for answer, where in written:
+            if where not in caught and textmatch.matches_keyword(answer, keyword):
+                caught[where] = answer
+        problems += [
+            Problem(
+                path, line,
+                f"keyword {keyword!r} also catches {answer!r}, an answer in {where}: a young person who answers that question "
+                f"with {answer!r} would start this conversation instead; choose another keyword",
+                True,
+            )
+            for where, answer in caught.items()
+        ]
+    return problems
+
+
+def _answers_written(good: dict[str, LoadedFile]) -> Iterator[tuple[str, str]]:
+    """(words, "file:line") for every way of giving an answer written in a flow: its name, label and words."""
+    for loaded in good.values():
+        flow = loaded.of(FLOW)
+        for name, step in (flow.steps.items() if flow is not None else ()):
+            if not isinstance(step, AskStep):
+                continue
+            for key, answer in step.answers.items():
+                where = f"{loaded.path.name}:{_line(loaded.root, ('steps', name, 'answers', key))}"
+                labels = [text for _, text in text_variants(answer.label)] if answer and answer.label is not None else []
+                for words in [key, *labels, *(answer.words if answer else [])]:
+                    yield words, where
 
 
 def _instagram_accounts_used_twice(good: dict[str, LoadedFile]) -> list[Problem]:
