@@ -36,4 +36,6 @@ def configure(level: str = "INFO", stream=None) -> None:
     # Werkzeug logs each request line with its query string; our webhooks carry none, but keep it quiet.
     logging.getLogger("werkzeug").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    # urllib3 logs each request's path at DEBUG: a case's MMS fetched from Twilio has a message sid in it.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

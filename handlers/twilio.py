@@ -1,7 +1,8 @@
 """Twilio's SMS webhooks: turn a signed request into one channel-neutral inbound message.
 
 The signature is checked before anything is read or stored; the reply goes out later from a
-worker, so the webhook only records and answers with empty TwiML.
+worker, so the webhook only records and answers with empty TwiML. An MMS's pictures stay with
+Twilio: the message keeps their references (``MediaUrl0..n``), which only our account can fetch.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.core import clock
 from bot.core.phone import InvalidPhoneNumber, normalise_phone
 from bot.domain import delivery
-from bot.domain.inbound import receive
+from bot.domain.inbound import media_kind, receive
 from bot.metrics import WEBHOOK_REQUESTS
 
 blueprint = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 MAX_BODY_CHARS = 1600
+MAX_MEDIA = 10  # Twilio's own limit for one MMS
+MAX_MEDIA_URL_CHARS = 500
 
 
 def _signed_url() -> str:
@@ -75,9 +78,22 @@ def incoming_sms():
         body=body,
         provider_id=sid,
         to_address=request.form.get("To"),
+        attachments=_media() or None,
     )
     WEBHOOK_REQUESTS.labels("twilio", "duplicate" if received.duplicate else "accepted").inc()
     return Response(str(MessagingResponse()), mimetype="text/xml")
+
+
+def _media() -> list[dict]:
+    """An MMS's media as references: kind, Twilio's content type and URL (never the bytes)."""
+    media = []
+    for index in range(MAX_MEDIA):
+        url = request.form.get(f"MediaUrl{index}")
+        if url is None:
+            break
+        content_type = request.form.get(f"MediaContentType{index}", "")[:100]
+        media.append({"type": media_kind(content_type), "content_type": content_type, "url": url if len(url) <= MAX_MEDIA_URL_CHARS else None})
+    return media
 
 
 @blueprint.post("/status")

@@ -9,11 +9,11 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from bot.console import attendance, auth, bookings, checkins, communities, flows, inbox, members, notifications, today
+from bot.console import attendance, auth, bookings, checkins, communities, flows, inbox, media, members, notifications, today
 from bot.console.blueprint import blueprint
 
 __all__ = [
-    "attendance", "auth", "bookings", "checkins", "communities", "error_page", "flows", "inbox", "members", "notifications", "register", "today",
+    "attendance", "auth", "bookings", "checkins", "communities", "error_page", "flows", "inbox", "media", "members", "notifications", "register", "today",
 ]
 
 

@@ -16,6 +16,9 @@ from bot.storage.models import ContactURN, InboundMessage
 
 log = logging.getLogger(__name__)
 
+# What a flow reads for a message that is only media: staff and counsellors see the media itself.
+MEDIA_WORDS = {"image": "[billede]", "video": "[video]", "audio": "[lydbesked]", "file": "[fil]", "story_mention": "[story]", "share": "[delt opslag]"}
+
 
 @dataclass(frozen=True)
 class Received:
@@ -40,9 +43,13 @@ def receive(
 
     An anonymous case's message is stored with its case instead, and no contact is made for it;
     with ``anonymous`` (the counselling service's own account) every message is a case's.
+    ``attachments`` are references (``{"type": "image", "url": ...}``), never the bytes; a
+    message that is only media reads as its plain words (``media_words``).
     """
     body, address, provider_id = storable(body), storable(address), storable(provider_id)
     to_address, attachments = storable(to_address), storable(attachments)
+    if attachments and not body.strip():
+        body = media_words(attachments)
     taken = intake.take(runtime, channel=channel, address=address, body=body, provider_id=provider_id, anonymous=anonymous, attachments=attachments)
     if taken is not None:
         return Received(None, None, taken.duplicate)
@@ -77,6 +84,17 @@ def receive(
         queue_after_commit(session, process_contact(contact.id))
     log.info("inbound message %s recorded for contact %s on %s", received.message_id, received.contact_id, channel)
     return received
+
+
+def media_kind(content_type: str) -> str:
+    """image, video, audio or file, from a MIME type such as Twilio's ``image/jpeg``."""
+    kind = content_type.split("/", 1)[0].strip().lower()
+    return kind if kind in ("image", "video", "audio") else "file"
+
+
+def media_words(attachments: list[dict]) -> str:
+    """What a flow reads for media without text: "[billede] [video]"."""
+    return " ".join(MEDIA_WORDS.get(attachment.get("type"), "[vedhæftet]") for attachment in attachments)
 
 
 def storable(value):

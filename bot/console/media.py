@@ -1,0 +1,102 @@
+"""A picture or file that a young person sent to a case, shown to the counsellor.
+
+Twilio keeps an MMS's media behind HTTP Basic auth with the account's SID and token, which no
+browser may hold. This route fetches it for a signed-in counsellor and streams it through: never
+stored, never logged, fetched only for our own account and only from the configured Twilio API
+host. The counsellor's browser never sees Twilio's URL either: its message sid leads, in Twilio's
+console, to the young person's number. Instagram's media links need no credentials and are
+linked as they are.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+import requests
+from flask import Response, abort, url_for
+
+from bot.console.access import requires, runtime, viewer
+from bot.console.blueprint import blueprint
+from bot.core import clock
+from bot.domain.cases import inbox
+from bot.storage.models import CaseMessage
+
+log = logging.getLogger(__name__)
+
+COUNSELLOR = "counsellor"
+TWILIO_MEDIA_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages/(MM[0-9a-f]{32})/Media/(ME[0-9a-f]{32})")
+# What a browser may show in a tab of its own; anything else (an SVG, a web page, a contact card)
+# is handed over as a download, so nothing a young person sends ever runs in the console's origin.
+SHOWN_INLINE = frozenset(
+    {
+        "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "video/mp4", "video/3gpp", "video/quicktime",
+        "audio/mpeg", "audio/mp4", "audio/aac", "audio/ogg", "audio/amr", "audio/wav",
+    }
+)
+MEDIA_POLICY = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+TIMEOUT_SECONDS = (5, 30)  # to connect, between bytes
+CHUNK_BYTES = 64 * 1024
+
+
+def _from_twilio(url: str) -> bool:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    from_twilio = parts.scheme == "https" and (host == "twilio.com" or host.endswith(".twilio.com"))
+    return from_twilio or url.startswith(runtime().settings.twilio_api_url.rstrip("/") + "/")
+
+
+def twilio_media_path(url: object) -> str | None:
+    """The path of an MMS media resource of our own Twilio account, or None."""
+    if not isinstance(url, str) or not _from_twilio(url):
+        return None
+    found = TWILIO_MEDIA_PATH.fullmatch(urlsplit(url).path)
+    account = runtime().settings.twilio_account_sid
+    return found.group(0) if found is not None and account and found.group(1) == account else None
+
+
+@blueprint.app_template_global()
+def media_href(alias: str, message: CaseMessage, index: int) -> str | None:
+    """Where the counsellor opens a case message's attachment: through the console for Twilio's,
+    Instagram's own https link, or nowhere (a reference without a usable link)."""
+    url = (message.attachments or [])[index].get("url")
+    if twilio_media_path(url) is not None:
+        return url_for("console.case_media", alias=alias, message_id=message.id, index=index)
+    return url if isinstance(url, str) and url.startswith("https://") and not _from_twilio(url) else None
+
+
+@blueprint.get("/cases/<alias>/media/<int:message_id>/<int:index>")
+@requires(COUNSELLOR)
+def case_media(alias: str, message_id: int, index: int):
+    rt = runtime()
+    with rt.db.session() as db:
+        try:
+            case = inbox.find(db, alias)
+        except inbox.CaseError:
+            abort(404)
+        message = next((m for m in inbox.thread(db, case) if m.id == message_id and m.direction == "in"), None)
+        attachments = (message.attachments or []) if message is not None else []
+        path = twilio_media_path(attachments[index].get("url")) if index < len(attachments) else None
+        if path is None:
+            abort(404)
+        inbox.audit(db, viewer().email, "view", alias, clock.now())
+    settings = rt.settings
+    try:
+        upstream = requests.get(
+            settings.twilio_api_url.rstrip("/") + path, auth=(settings.twilio_account_sid, settings.twilio_auth_token),
+            stream=True, timeout=TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as error:
+        log.warning("a case's media could not be fetched from Twilio: %s", type(error).__name__)
+        abort(502)
+    if upstream.status_code != 200:
+        upstream.close()
+        log.warning("a case's media could not be fetched from Twilio: HTTP %s", upstream.status_code)
+        abort(404 if upstream.status_code == 404 else 502)
+    content_type = upstream.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    inline = content_type in SHOWN_INLINE
+    response = Response(upstream.iter_content(CHUNK_BYTES), content_type=content_type if inline else "application/octet-stream")
+    response.call_on_close(upstream.close)
+    response.headers["Content-Disposition"] = "inline" if inline else "attachment"
+    response.headers["Content-Security-Policy"] = MEDIA_POLICY
+    return response
