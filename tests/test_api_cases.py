@@ -163,8 +163,8 @@ def test_a_case_shows_its_thread_and_can_be_taken(service, client, tokens, sofie
     assert (case["alias"], case["status"], case["urgent"], case["topic"], case["assigned_to"]) == (alias, "open", False, None, None)
     assert minute(case["opened_at"]) == "2026-11-26T17:00+01:00"
     directions = [entry["direction"] for entry in case["thread"]]
-    assert directions == ["bot", "bot", "in", "bot", "in"], "intro, urgent question, Nej, waiting, the question"
-    last = case["thread"][-1]
+    assert directions == ["bot", "bot", "in", "bot", "in", "bot"], "intro, urgent question, Nej, waiting, the question, it arrived"
+    last = case["thread"][-2]
     assert last == {"direction": "in", "author": None, "body": QUESTION, "at": last["at"]}
     assert minute(last["at"]) == "2026-11-26T17:00+01:00"
     taken = client.post(f"/api/cases/{alias}/assign", json={"to": "me"}, headers=sofie)

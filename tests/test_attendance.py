@@ -53,7 +53,7 @@ def test_two_silent_misses_tell_the_staff_once_and_send_one_we_miss_you(cafe, tw
     to_staff = twilio.sent_bodies_to("+4512345602")
     assert len(to_staff) == 1
     assert to_staff[0] == (
-        "Sara har ikke været i Testcaféen 2 gange i træk uden at sige til (5. november, 12. november). "
+        "Sara har ikke været i caféen 2 gange i træk uden at sige til (5. november, 12. november). "
         "Måske en god idé at række ud."
     )
     to_sara = twilio.sent_bodies_to("+4529400001")
@@ -72,6 +72,17 @@ def test_the_contact_person_is_told_only_with_the_young_persons_consent(cafe, tw
     assert twilio.sent_bodies_to("+4512340001") == []
     staff = twilio.sent_bodies_to("+4512345602")
     assert len(staff) == 1 and staff[0].startswith("Mo har ikke været")
+
+
+def test_the_sms_names_the_community_discreetly_and_the_console_note_by_its_name(cafe, twilio):
+    clock.set_now(THURSDAYS[0])
+    join(cafe, phone="+4529400004", name="Noor", contact_person_name="Pia", contact_person_phone="+4512340004", contact_person_consent=True)
+    live_through(cafe, *THURSDAYS[:2])
+    (sms,) = twilio.sent_bodies_to("+4512340004")
+    assert sms.startswith("Noor har ikke været i caféen 2 gange i træk") and "Testcaféen" not in sms, "a lock screen shows the display_name"
+    with cafe.db.session() as session:
+        (note,) = session.scalars(select(StaffNotification.text)).all()
+    assert note.startswith("Noor har ikke været i Testcaféen 2 gange i træk"), "staff in the console know the community by its name"
 
 
 def test_saying_no_is_not_a_silent_miss(cafe, twilio):

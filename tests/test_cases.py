@@ -267,8 +267,8 @@ def state(**changes) -> conversation.CaseState:
         ("asking", "text", "1", THURSDAY_EVENING, ["Tak. Rådgiveren ved, at det haster"], ["urgent"], True),
         ("asking", "text", "haster", THURSDAY_EVENING, ["Tak. Rådgiveren ved, at det haster"], ["urgent"], True),
         ("asking", "text", "nej", THURSDAY_EVENING, ["Tak. Skriv dit spørgsmål"], [], False),
-        ("asking", "text", "hvad gør jeg med min gæld", THURSDAY_EVENING, ["Tak. Skriv dit spørgsmål"], [], False),
-        ("open", "text", "tak for svaret", THURSDAY_EVENING, [], [], False),
+        ("asking", "text", "hvad gør jeg med min gæld", THURSDAY_EVENING, ["Tak, din besked er nået frem"], [], False),
+        ("open", "text", "tak for svaret", THURSDAY_EVENING, ["Tak, din besked er nået frem"], [], False),
         ("open", "text", "han truer med at slå mig", THURSDAY_EVENING, ["Det du skriver lyder alvorligt"], ["danger"], True),
         ("open", "text", "I want to kill myslf", THURSDAY_EVENING, ["Det du skriver lyder alvorligt"], ["danger"], True),
         (

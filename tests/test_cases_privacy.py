@@ -64,7 +64,7 @@ def test_a_case_leaves_the_number_nowhere_and_the_text_only_with_the_case(servic
     drain(service)
     text(SECRET_TOO)
     assert client.post(f"/api/cases/{alias}/notes", json={"text": "Følg op i morgen"}, headers=counsellor).status_code == 201
-    assert [m["to"] for m in twilio.messages].count(PHONE) == 4, "intro, question, urgent noted, the reply: all reached the phone"
+    assert [m["to"] for m in twilio.messages].count(PHONE) == 5, "intro, question, urgent noted, it arrived, the reply: all reached the phone"
 
     responses = {
         path: client.get(path.format(alias=alias), headers=counsellor if path.startswith("/api/cases") else staff)

@@ -1,11 +1,9 @@
 """Words of acute danger, found anywhere in what a young person writes, typos and all."""
 from __future__ import annotations
 
-import timeit
-
 import pytest
 
-from bot.core.textmatch import find_phrase
+from bot.core.phrases import find_phrase
 
 # A small list in the shape a real one takes: Danish and English, whole words and stems.
 DANGER = [
@@ -143,12 +141,3 @@ def test_a_short_stem_must_be_exact():
     assert find_phrase("jeg vil dø nu", ["dø*"]) == "dø*"
     assert find_phrase("jeg vil døøø", ["dø*"]) == "dø*"
     assert find_phrase("jeg vil da", ["dø*"]) is None
-
-
-def test_fast_enough_for_a_long_list():
-    phrases = DANGER * 10  # ~100 phrases
-    message = "hej jeg ved ikke helt hvad jeg skal skrive men jeg har det rigtig skidt i dag og i går " * 2
-    assert find_phrase(message, phrases) is None  # also warms the phrase cache
-    # the best of a few runs, so a busy machine does not fail the test
-    fastest = min(timeit.repeat(lambda: find_phrase(message, phrases), number=3, repeat=3)) / 3
-    assert fastest < 0.25

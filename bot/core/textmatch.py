@@ -14,9 +14,7 @@ string alignment distance). Numbers are never "typos". A letter held down ("jaaa
 "neeej") counts as the word itself. Opt-out words get no tolerance (``is_exactly``): a
 false STOP silences a young person, a missed one only costs a re-send.
 
-``find_phrase`` looks for words of danger anywhere in a message, with the same tolerance;
-a phrase word ending in "*" is a stem ("selvmord*" also finds "selvmordstanker"), and a
-negation never hides a hit: a false alarm costs a look, a missed one can cost a life.
+Words of danger anywhere in a message, in SMS spelling, are ``bot.core.phrases``' business.
 
 Yes is guarded: a message with a negation in it ("ikke", "not", "nej" ...) never counts as
 yes, because a wrong yes ("ok ... ikke rigtig") is far worse than asking again.
@@ -29,7 +27,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from functools import lru_cache
 
 __all__ = [
@@ -38,9 +35,9 @@ __all__ = [
     "classify",
     "classify_mood",
     "edit_distance",
-    "find_phrase",
     "fold",
     "is_exactly",
+    "keyword_slips",
     "match_choice",
     "matches_keyword",
     "tokens",
@@ -237,34 +234,6 @@ def _distance(said: str, wanted: str) -> int | None:
     return distance if distance <= allowed else None
 
 
-_STEM = "*"
-
-
-def _slips(said: str, wanted: str) -> int | None:
-    """``_distance``, except that a ``wanted`` word ending in "*" is a stem.
-
-    A stem fits a word that begins with it ("selvmord*": "selvmordstanker"), and its
-    beginning may have the slips the stem alone would be allowed ("selvmorstanker").
-    ``fold`` never leaves a "*", so words from ``_phrase`` are never stems.
-    """
-    if not wanted.endswith(_STEM):
-        return _distance(said, wanted)
-    stem = wanted[:-1]
-    whole = _distance(said, stem)
-    if whole is not None or len(said) <= len(stem):
-        return whole
-    allowed = _allowed_slips(stem)
-    # A slip may add or drop a letter, so the stem can end a little before or after.
-    ends = range(len(stem) - allowed, min(len(stem) + allowed, len(said)) + 1)
-    fits = [slips for end in ends if (slips := _distance(said[:end], stem)) is not None]
-    return min(fits, default=None)
-
-
-def _joined(wanted: tuple[str, ...]) -> str:
-    """The phrase written without spaces, still a stem when its last word is one."""
-    return "".join(token.removesuffix(_STEM) for token in wanted) + (_STEM if wanted[-1].endswith(_STEM) else "")
-
-
 def _match_at(said: list[str], start: int, wanted: tuple[str, ...]) -> tuple[int, int] | None:
     """(slips, tokens used) when ``wanted`` starts at ``said[start]``, else None."""
     if not wanted or start >= len(said):
@@ -272,7 +241,7 @@ def _match_at(said: list[str], start: int, wanted: tuple[str, ...]) -> tuple[int
     if start + len(wanted) <= len(said):
         total = 0
         for got, want in zip(said[start:], wanted, strict=False):
-            slips = _slips(got, want)
+            slips = _distance(got, want)
             if slips is None:
                 break
             total += slips
@@ -280,63 +249,10 @@ def _match_at(said: list[str], start: int, wanted: tuple[str, ...]) -> tuple[int
             return total, len(wanted)
     if len(wanted) > 1 and all(_is_word(token) for token in wanted):
         # "tjekind", "nejtak": the space is the first thing a thumb leaves out.
-        slips = _slips(said[start], _joined(wanted))
+        slips = _distance(said[start], "".join(wanted))
         if slips is not None:
             return slips, 1
     return None
-
-
-@lru_cache(maxsize=4096)
-def _pattern(text: str) -> tuple[str, ...]:
-    """Folded phrase words, a stem keeping its "*": "Selvmord* tanker" -> ("selvmord*", "tanker")."""
-    words: list[str] = []
-    for chunk in text.split():
-        folded = list(_phrase(chunk))
-        if folded and chunk.endswith(_STEM) and _is_word(folded[-1]):
-            folded[-1] += _STEM
-        words.extend(folded)
-    return tuple(words)
-
-
-def _occurs(said: list[str], wanted: tuple[str, ...]) -> bool:
-    """Does ``wanted`` stand anywhere in the message, typos and stems forgiven?"""
-    joined = _joined(wanted) if all(_is_word(token) for token in wanted) else None
-    for start in range(len(said)):
-        if _match_at(said, start, wanted) is not None:
-            return True
-        if joined is None:
-            continue
-        # "kill my self", "selv mord": a space too many, the other way round from "killmyself".
-        # Exact only: with slips too, "selv mod" and "hit some" would raise the alarm.
-        for end in range(start + 2, min(len(said), start + len(wanted) + 1) + 1):
-            if _slips("".join(said[start:end]), joined) == 0:
-                return True
-    return False
-
-
-def find_phrase(text: str, phrases: Iterable[str]) -> str | None:
-    """The phrase from ``phrases`` found anywhere in the message, as written in the list, or None.
-
-    Each word may have its usual slips, a word ending in "*" is a stem, and negations are
-    ignored ("jeg vil ikke begå selvmord" still finds "selvmord"): for words of danger a
-    false alarm is far better than a miss. When several fit, the one with the most words
-    wins, then the longest, then the one listed first.
-    """
-    said = tokens(text)
-    if not said:
-        return None
-    best: str | None = None
-    best_rank: tuple[int, int] | None = None
-    for phrase in phrases:
-        wanted = _pattern(phrase)
-        if not wanted:
-            continue
-        rank = (len(wanted), len(_joined(wanted).removesuffix(_STEM)))
-        if best_rank is not None and rank <= best_rank:
-            continue  # could not win even if it fits; saves the search
-        if _occurs(said, wanted):
-            best, best_rank = phrase, rank
-    return best
 
 
 def _first_word(said: list[str]) -> int | None:
@@ -345,18 +261,26 @@ def _first_word(said: list[str]) -> int | None:
 
 def matches_keyword(text: str, keyword: str) -> bool:
     """Does the message start with the trigger ``keyword`` (typos forgiven, more may follow)?"""
+    return keyword_slips(text, keyword) is not None
+
+
+def keyword_slips(text: str, keyword: str) -> int | None:
+    """How many typos the message's start has against ``keyword``; None when it does not start
+    with it. 0 is the keyword as written ("help", "HELP!", "heeelp"), which alone may say which
+    language the young person chose: "hjlp" is a slip of HELP, not a choice of English."""
     wanted = _phrase(keyword)
     if not wanted:
-        return False
+        return None
     said = tokens(text)
     start = 0
     if _is_word(wanted[0]):
         # "🙏 hjælp": an emoji in front is decoration, not a different request.
         first = _first_word(said)
         if first is None:
-            return False
+            return None
         start = first
-    return _match_at(said, start, wanted) is not None
+    hit = _match_at(said, start, wanted)
+    return None if hit is None else hit[0]
 
 
 def is_exactly(text: str, keyword: str) -> bool:
@@ -467,6 +391,9 @@ def match_choice(text: str, options: list[list[str]]) -> int | None:
 # phrase wins, so it beats the word it contains. Words that could be a mood but are mostly
 # something else are left out on purpose: "glad" is one slip from "gad" ("jeg gad ikke ..."),
 # "fedt" from "fest", "nede" is also "down in town", and a bare "lort"/"shit" is a curse.
+# The emoji are the faces, hands and hearts young people answer with; each one's score is in
+# tests/corpus/mood_emoji.yaml (run by the tests) and docs/flows.md. Those that mean too many
+# things (🥹 🤔 💀 🖤) are left out, so they are asked about again.
 MOOD: dict[str, list[str]] = {
     "1": [
         "rigtig dårligt", "rigtig skidt", "rigtig træls", "meget dårligt", "meget skidt",
@@ -477,7 +404,7 @@ MOOD: dict[str, list[str]] = {
         "lorte dag", "noget lort", "bare lort", "skod", "skod dag", "møg dag", "ad helvede til",
         "terrible", "awful", "horrible", "miserable", "really bad", "very bad", "so bad", "super bad",
         "the worst", "worst day", "worst day ever", "like shit", "shitty", "really not good", "not good at all",
-        "😞", "😢", "😭", "💔",
+        "😞", "😢", "😭", "💔", "😿", "🤬",
     ],
     "2": [
         "dårligt", "skidt", "træls", "nedtrykt", "trist", "ked af det", "lidt ked af det",
@@ -488,7 +415,8 @@ MOOD: dict[str, list[str]] = {
         "bad", "sad", "down", "unhappy", "pretty bad", "not good", "not great", "not so good", "not too good",
         "not very good", "not well", "not ok", "not okay", "not fine", "not the best", "not happy",
         "not feeling good", "dont feel good", "could be better",
-        "🙁", "😕", "😔", "☹️", "😟",
+        "🙁", "😕", "😔", "☹️", "😟", "😡", "😠", "😤", "😒", "😩", "😫", "😖", "😣", "😥", "😓",
+        "😰", "😨", "😱", "🥺", "🥲", "😪", "🤒", "🤕", "🤢", "🤮", "👎",
     ],
     "3": [
         "ok", "okay", "okey", "oki", "ok ish", "okay ish", "fint nok", "ok nok",
@@ -500,13 +428,13 @@ MOOD: dict[str, list[str]] = {
         "meh", "mæh", "so so", "soso", "fine", "fine ish", "alright", "all right", "average",
         "not bad", "not too bad", "not to bad", "not so bad", "not that bad", "nothing special",
         "could be worse", "in between", "up and down", "ups and downs",
-        "😐", "😶", "🤷",
+        "😐", "😶", "🤷", "😑", "🫤", "😬", "🙃", "😅", "😮‍💨", "🫠", "😴", "🥱", "❤️‍🩹",
     ],
     "4": [
         "godt", "god", "fint", "fin", "ret godt", "ret fint", "helt fint", "ikke værst",
         "kan ikke klage",
         "good", "pretty good", "quite good", "nice", "happy", "doing well", "pretty well", "cant complain",
-        "🙂", "😊", "👍",
+        "🙂", "😊", "👍", "☺️", "😌", "😉", "😎", "🤗", "😂", "🤣", "👌", "💪",
     ],
     "5": [
         "rigtig godt", "rigtig fint", "rigtig glad", "meget godt", "mega godt", "mega fint", "mega glad",
@@ -515,7 +443,8 @@ MOOD: dict[str, list[str]] = {
         "strålende", "fremragende", "bedste dag",
         "great", "amazing", "really good", "very good", "so good", "super good", "awesome", "perfect",
         "fantastic", "excellent", "wonderful", "the best", "best day", "gr8",
-        "😄", "😀", "😁", "😃", "🥳", "😍", "🤩", "🥰", "❤️",
+        "😄", "😀", "😁", "😃", "🥳", "😍", "🤩", "🥰", "❤️", "😆", "🙌",
+        "♥️", "💕", "💖", "💗", "💓", "💞", "💘", "🧡", "💛", "💚", "💙", "💜", "🤍", "🫶",
     ],
 }
 

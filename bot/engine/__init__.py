@@ -1,7 +1,8 @@
 """The flow engine: (flows, contact, state, event, now) -> new state + actions.
 
 Pure computation, in the manner of goflow: nothing here reads a database, a queue or a clock.
-What an event does is decided by RULES, in order: the first rule that answers wins.
+What an event does is decided by RULES, in order: the first rule that answers wins. Words of
+danger then put the numbers for help now in front of whatever answered (``_with_crisis_lines``).
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from bot.engine import actions
 from bot.engine.actions import BookingFacts, ContactView, Event, IncomingText, LinkFacts, Outcome, State, TimedOut
 from bot.engine.context import Context
 from bot.engine.steps.base import Continue, End, Goto, StartFlow, StepBase, Transition, Wait
-from bot.engine.texts import OPT_IN_WORDS, OPT_OUT_WORDS
+from bot.engine.templates import render
+from bot.engine.texts import DANGER_NOTE, OPT_IN_WORDS, OPT_OUT_WORDS, system_text
 
 if TYPE_CHECKING:
     from bot.flows.flowset import FlowSet
@@ -184,7 +186,20 @@ def handle(
     flows: FlowSet, contact: ContactView, state: State | None, event: Event, now: datetime, zone: ZoneInfo
 ) -> Outcome:
     turn = Turn.of(flows, contact, state, event, now, zone)
-    return next(outcome for rule in RULES if (outcome := rule(turn)) is not None)
+    return _with_crisis_lines(turn, next(outcome for rule in RULES if (outcome := rule(turn)) is not None))
+
+
+def _with_crisis_lines(turn: Turn, outcome: Outcome) -> Outcome:
+    """Words of danger get the numbers for help now before anything else is said, whatever answers
+    the message (even after STOP: they wrote to us), and staff a note that says why, never the
+    words. An answer to a mood check-in tells staff itself, with the score."""
+    if not isinstance(turn.event, IncomingText) or turn.flows.danger_in(turn.text) is None:
+        return outcome
+    crisis = actions.SendText(system_text("danger_help", turn.ctx.language), even_if_opted_out=turn.contact.opted_out)
+    mood_answer = any(isinstance(action, (actions.RecordMood, actions.RecordMoodNote)) for action in outcome.actions)
+    note = render(DANGER_NOTE, {**turn.ctx.variables(), "language": "da"})
+    outcome.actions = [crisis, *outcome.actions, *([] if mood_answer else [actions.NotifyStaff(note, (), turn.ctx.flow)])]
+    return outcome
 
 
 def _start(flows: FlowSet, ctx: Context, flow_name: str, end_reason: str | None) -> Outcome:

@@ -4,9 +4,15 @@ Kept short, warm and free of jargon; Danish first, English second.
 """
 from __future__ import annotations
 
-# Where to get help now: said with every answer to words of danger (cases and mood check-ins).
+# Where to get help now: said with every answer to words of danger (cases, mood check-ins, any message).
 HELP_NOW_DA = "Livslinien 70 201 201, Børnetelefonen 116 111 (under 18). Er nogen i fare lige nu, så ring 112."
 HELP_NOW_EN = "Livslinien 70 201 201, Børnetelefonen 116 111 (under 18). If anyone is in danger right now, call 112."
+
+# Staff's note when words of danger reach the bot outside a case: why, never the young person's words.
+DANGER_NOTE = (
+    "{{ name or 'En ung' }} skrev ord om fare og fik numrene til Livslinien, Børnetelefonen og 112. "
+    "Se beskeden i samtalen nu."
+)
 
 SYSTEM_TEXTS: dict[str, dict[str, str]] = {
     "danger_help": {

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import textmatch
+from bot.core.phrases import find_phrase
 
 _WEEKDAYS = {
     **dict.fromkeys(("mandag", "monday"), 0),
@@ -42,7 +43,7 @@ def declines(text: str) -> bool:
     """"nej", "ingen af dem", "glem det": no time, thanks."""
     if textmatch.classify(text, textmatch.YES_NO) == "no":
         return True
-    return textmatch.find_phrase(text, _NONE_WORDS) is not None and len(textmatch.tokens(text)) <= 4
+    return find_phrase(text, _NONE_WORDS) is not None and len(textmatch.tokens(text)) <= 4
 
 
 def pick(text: str, options: list[datetime], today: date) -> int | None:

@@ -12,9 +12,10 @@ import datetime as dt
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from bot.core import textmatch
+from bot.core import danger
+from bot.core.phrases import Phrases
 from bot.core.schedule import Occurrence, Schedule
 from bot.core.when import relative_time
 from bot.engine.durations import Duration
@@ -25,7 +26,7 @@ from bot.flows.communities import InstagramAccountId, StaffPerson
 
 OPEN_WORDS = {"RÅD": "da", "RAAD": "da", "ANONYM": "da", "ADVICE": "en"}
 DELETE_WORDS = ("SLET", "DELETE")
-CASE_TEXT_VARIABLES = frozenset({"alias", "retention_days", "opens", "text", "minutes"})
+CASE_TEXT_VARIABLES = frozenset({"alias", "retention_days", "opens", "answer_by", "text", "minutes"})
 
 
 
@@ -34,7 +35,7 @@ def _text(da: str, en: str):
 
 
 class CaseTexts(BaseModel):
-    """What the bot says in a case. Fields: alias, retention_days, opens (e.g. "torsdag kl. 16:00"), text."""
+    """What the bot says in a case. Fields: alias, retention_days, opens (e.g. "torsdag kl. 16:00"), text, answer_by (in received)."""
 
     model_config = ConfigDict(extra="forbid")
     intro: Text = _text(
@@ -71,6 +72,16 @@ class CaseTexts(BaseModel):
         + " We have alerted a counsellor.",
     )
     resumed: Text = _text("Du fortsætter din sag ({{ alias }}). Skriv din besked her.", "You are continuing your case ({{ alias }}). Write your message here.")
+    received: Text = _text(
+        "Tak, din besked er nået frem til rådgiverne. Du får svar her {{ answer_by }}.",
+        "Thank you, your message has reached the counsellors. You will get an answer here {{ answer_by }}.",
+    )
+    in_case: Text = _text(
+        "Du skriver stadig anonymt med rådgivningen ({{ alias }}), så det, du skriver her, går til en rådgiver. "
+        "Vil du ud af sagen, så skriv SLET (så sletter vi den og dine beskeder), eller bed rådgiveren om at afslutte den.",
+        "You are still writing anonymously with the counselling service ({{ alias }}), so what you write here goes to a counsellor. "
+        "To leave the case, text DELETE (we then delete it and your messages), or ask the counsellor to close it.",
+    )
     counsellor_reply: Text = _text("Rådgiver: {{ text }}", "Counsellor: {{ text }}")
     case_closed: Text = _text(
         "Rådgiveren har afsluttet din sag. Nu skriver du med botten igen. "
@@ -89,14 +100,23 @@ class AlertTexts(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     urgent: str = "Ungebot: En anonym sag haster ({{ alias }}). Se indbakken."
-    danger: str = "Ungebot: Mulig akut fare i anonym sag {{ alias }}. Se indbakken nu."
+    danger: str = "Ungebot: Ord om akut fare i anonym sag {{ alias }}. Se indbakken nu."
     waiting: str = "Ungebot: Anonym sag {{ alias }} har ventet {{ minutes }} min. på svar."
 
 
 class DangerWords(BaseModel):
+    """Words of danger of the service's own, besides the built-in ones, which always apply (docs/flows.md)."""
+
     model_config = ConfigDict(extra="forbid")
-    da: list[str] = Field(default_factory=list, description="Danish words and phrases; end a word with * for any ending")
+    da: list[str] = Field(
+        default_factory=list,
+        description="Danish words and phrases; end a word with * for any ending, # is any number (\"# piller\")",
+    )
     en: list[str] = Field(default_factory=list, description="English words and phrases")
+    ordinary: list[str] = Field(
+        default_factory=list,
+        description="Ordinary phrases that contain a word of danger (\"kniv og gaffel\"): a word found inside one is no alarm",
+    )
 
 
 class Counselling(Schedule):
@@ -107,13 +127,16 @@ class Counselling(Schedule):
     name: str = Field(description="The service's name, for staff")
     on_call: list[StaffPerson] = Field(default_factory=list, description="Who is alerted (by SMS) about urgent and waiting cases")
     reply_within: Duration = Field(default=timedelta(minutes=30), description="Alert the on-call counsellor when a case waits this long within opening hours")
-    danger_words: DangerWords = Field(default_factory=DangerWords, description="Words of acute danger (suicide, self-harm, violence)")
+    danger_words: DangerWords = Field(
+        default_factory=DangerWords, description="Words of acute danger (suicide, self-harm, violence, means and plan) besides the built-in ones"
+    )
     texts: CaseTexts = Field(default_factory=CaseTexts)
     alerts: AlertTexts = Field(default_factory=AlertTexts)
     instagram: list[InstagramAccountId] = Field(
         default_factory=list,
         description="Instagram accounts (ids) that are the counselling service's own: every message to them is anonymous, no RÅD needed",
     )
+    _danger: Phrases = PrivateAttr()
 
     def say(self, name: str, language: str, **variables) -> str:
         return render(text_in(getattr(self.texts, name), language), {"language": language, **variables})
@@ -125,8 +148,13 @@ class Counselling(Schedule):
     def alert(self, reason: str, **variables) -> str:
         return render(getattr(self.alerts, reason), variables)
 
+    def model_post_init(self, context: object, /) -> None:
+        # Prepared once, as the file loads, not for every message.
+        self._danger = danger.words_of_danger([*self.danger_words.da, *self.danger_words.en], self.danger_words.ordinary)
+
     def danger_in(self, text: str) -> str | None:
-        return textmatch.find_phrase(text, [*self.danger_words.da, *self.danger_words.en])
+        """The word of danger (built in or the file's) found in ``text``, as written in its list, or None."""
+        return self._danger.find(text)
 
     def opening_at(self, moment: dt.datetime, zone: ZoneInfo) -> Occurrence | None:
         """The opening hours ``moment`` falls in, or None when closed."""

@@ -1,10 +1,10 @@
 """A validated set of flows, and how a message finds the flow it starts."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from bot.core import textmatch
+from bot.core import danger, textmatch
 from bot.flows.model import Flow
 
 if TYPE_CHECKING:
@@ -49,10 +49,26 @@ class FlowSet:
         )
 
     def match_trigger(self, text: str) -> Trigger | None:
+        """The keyword the message starts a flow with. Only a keyword written as it is says which
+        language was chosen: one reached through a typo ("hjlp" is a slip of HELP) implies none,
+        so a Danish contact stays Danish."""
         exact = [t for t in self._triggers if textmatch.is_exactly(text, t.keyword)]
         if exact:
             return exact[0]
-        return next((t for t in self._triggers if textmatch.matches_keyword(text, t.keyword)), None)
+        for trigger in self._triggers:
+            slips = textmatch.keyword_slips(text, trigger.keyword)
+            if slips is not None:
+                return trigger if slips == 0 else replace(trigger, language=None)
+        return None
+
+    def danger_in(self, text: str) -> str | None:
+        """The word of danger found in ``text``: the built-in ones and the counselling file's."""
+        return self.counselling.danger_in(text) if self.counselling is not None else danger.words_of_danger().find(text)
+
+    def is_keyword(self, text: str) -> bool:
+        """Is the whole message a keyword ("hjælp", "HJLP!"), rather than a sentence opening with one?"""
+        trigger = self.match_trigger(text)
+        return trigger is not None and len(textmatch.tokens(text)) <= len(textmatch.tokens(trigger.keyword))
 
     def known_fields(self) -> set[str]:
         names: set[str] = set()

@@ -15,6 +15,8 @@ from bot.core.schedule import Schedule
 from bot.engine.localized import LocalizedText, Text
 
 MOOD_VARIABLES = frozenset({"community", "score", "link", "who"})
+# Put in front of ``staff_text`` when words of danger were (among) the reason: the score alone may look fine.
+DANGER_REASON = "Ord om fare."
 
 
 def _text(da: str, en: str):

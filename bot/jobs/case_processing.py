@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import clock
@@ -22,7 +22,8 @@ from bot.storage.models import Case, CaseMessage, CaseStat
 
 def process_case(case_id: int) -> None:
     runtime = get_runtime()
-    service = runtime.flows.current().counselling
+    flows = runtime.flows.current()
+    service = flows.counselling
     with runtime.db.session() as session:
         case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()).one_or_none()
         if case is None:
@@ -36,14 +37,39 @@ def process_case(case_id: int) -> None:
         created = []
         for message in pending:
             if service is not None:
-                incoming = conversation.Incoming(message.kind, message.body)
-                result = conversation.step(service, state_of(case), incoming, now, runtime.settings.zone, runtime.settings.case_retention_days)
+                incoming = conversation.Incoming(message.kind, message.body, keyword=message.kind == "text" and flows.is_keyword(message.body))
+                state = state_of(case, acknowledged=_acknowledged(session, case, message))
+                result = conversation.step(service, state, incoming, now, runtime.settings.zone, runtime.settings.case_retention_days)
                 created += _apply(session, service, case, result, message, now)
             message.processed_at = now
 
 
-def state_of(case: Case) -> conversation.CaseState:
-    return conversation.CaseState(case.alias, case.language, case.stage, case.urgent, case.closed_told_until)
+def state_of(case: Case, acknowledged: bool) -> conversation.CaseState:
+    return conversation.CaseState(
+        case.alias, case.language, case.stage, case.urgent, case.closed_told_until, waiting=case.waiting_since is not None, acknowledged=acknowledged
+    )
+
+
+def _acknowledged(session: Session, case: Case, message: CaseMessage) -> bool:
+    """Do they know their words reach a person, since the case last fell silent for
+    ``conversation.ACKNOWLEDGE_AGAIN_AFTER``: told so by the bot (its message of kind "received"),
+    or answered by a counsellor?"""
+    written = session.scalars(
+        select(CaseMessage.created_at)
+        .where(CaseMessage.case_id == case.id, CaseMessage.direction.in_(("in", "out")), CaseMessage.id <= message.id)
+        .order_by(CaseMessage.id.desc())
+    ).all()
+    began = written[0]
+    for earlier in written[1:]:
+        if began - earlier >= conversation.ACKNOWLEDGE_AGAIN_AFTER:
+            break
+        began = earlier
+    known = select(CaseMessage.id).where(
+        CaseMessage.case_id == case.id,
+        CaseMessage.created_at >= began,
+        or_(CaseMessage.direction == "out", and_(CaseMessage.direction == "bot", CaseMessage.kind == "received")),
+    )
+    return session.scalar(known.limit(1)) is not None
 
 
 def _apply(session: Session, service: Counselling, case: Case, result: conversation.Step, message: CaseMessage, now: datetime) -> list:
@@ -60,7 +86,7 @@ def _apply(session: Session, service: Counselling, case: Case, result: conversat
     created = [
         send_to_case(
             session, case, render(case.channel, reply.text, reply.choices), direction="bot", now=now,
-            choices=buttons(case.channel, reply.choices),
+            choices=buttons(case.channel, reply.choices), kind=reply.kind,
         )
         for reply in result.replies
     ]

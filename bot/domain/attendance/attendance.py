@@ -194,15 +194,19 @@ def _tell_someone(runtime: Runtime, session: Session, community, member: Member,
     contact = member.contact
     dates = ", ".join(format_date(e.local_date, "d. MMMM", locale="da") for e in missed)
     who = contact.name or "En ung"
-    note = f"{who} har ikke været i {community.name} {len(missed)} gange i træk uden at sige til ({dates}). Måske en god idé at række ud."
+
+    def note(named: str) -> str:
+        return f"{who} har ikke været i {named} {len(missed)} gange i træk uden at sige til ({dates}). Måske en god idé at række ud."
+
     if member.contact_person_consent_at and member.contact_person_phone:
         recipients = [member.contact_person_phone]
     else:
         recipients = _staff_phones(community)
-    session.add(StaffNotification(contact_id=contact.id, flow=member.community, text=note, created_at=now))
-    # Nobody is woken by a note that can wait until morning.
+    session.add(StaffNotification(contact_id=contact.id, flow=member.community, text=note(community.name), created_at=now))
+    # Nobody is woken by a note that can wait until morning. An SMS shows on a lock screen, which
+    # others may see: it names the community as discreetly as the young person's own messages do.
     morning = quiet_hours.next_allowed(now, runtime.settings.quiet_window, runtime.settings.zone)
-    add_staff_messages(session, recipients, note, send_after=morning, now=now)
+    add_staff_messages(session, recipients, note(community.display_name), send_after=morning, now=now)
     if community.no_show.miss_you is not None:
         body = render(text_in(community.no_show.miss_you, contact.language), member_variables(runtime, community, member))
         write_first(session, contact, body, send_after=morning, now=now, account=community.instagram)

@@ -96,12 +96,14 @@ def case_route(body: str, *, listening: bool, anonymous: bool = False) -> tuple[
 
 
 def opening_words(body: str) -> tuple[str, str] | None:
-    """(language, the rest of the message) when it opens a case: "RÅD jeg har et spørgsmål"."""
+    """(language, the rest of the message) when it opens a case: "RÅD jeg har et spørgsmål".
+    A typo of ADVICE opens a Danish case: only the word as written chooses English."""
     for word, language in OPEN_WORDS.items():
-        if textmatch.matches_keyword(body, word):
+        slips = textmatch.keyword_slips(body, word)
+        if slips is not None:
             parts = body.strip().split(maxsplit=1)
             rest = parts[1] if len(parts) > 1 and textmatch.matches_keyword(parts[0], word) else ""
-            return language, rest.strip()
+            return (language if slips == 0 else "da"), rest.strip()
     return None
 
 

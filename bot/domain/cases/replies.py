@@ -10,10 +10,19 @@ from bot.storage.models import Case, CaseMessage, OutboundMessage
 
 
 def send_to_case(
-    session: Session, case: Case, body: str, *, direction: str, now: datetime, author: str | None = None, choices: list[str] | None = None
+    session: Session,
+    case: Case,
+    body: str,
+    *,
+    direction: str,
+    now: datetime,
+    author: str | None = None,
+    choices: list[str] | None = None,
+    kind: str = "text",
 ) -> OutboundMessage:
-    """``direction`` is "bot" (the bot's own answer) or "out" (a counsellor's)."""
-    kept = CaseMessage(case_id=case.id, direction=direction, kind="text", author=author, body=body, created_at=now, processed_at=now)
+    """``direction`` is "bot" (the bot's own answer) or "out" (a counsellor's); ``kind`` "received"
+    marks the bot's word that their message reached the counsellors."""
+    kept = CaseMessage(case_id=case.id, direction=direction, kind=kind, author=author, body=body, created_at=now, processed_at=now)
     session.add(kept)
     case.last_message_at = now
     message = add_message(

@@ -2,10 +2,12 @@
 
 The planner turns each community's schedule into events for the next days and gives every active
 member one reminder per event, at the member's preferred time (or the community's), never in
-quiet hours and never after the event has started. The scheduler hands due reminders to workers
-in batches; a batch job renders each one, writes it to the outbox, starts the reply conversation
-and sends it. A reminder is a row that moves planned -> queued -> sent under a row lock, so a
-re-run, a crashed worker or a flushed Redis can delay one but never send it twice.
+quiet hours and never after the event has started; someone who joins after their moment that day
+gets it as they join, while there is still time before the start. The scheduler hands due
+reminders to workers in batches; a batch job renders each one, writes it to the outbox, starts
+the reply conversation and sends it. A reminder is a row that moves planned -> queued -> sent
+under a row lock, so a re-run, a crashed worker or a flushed Redis can delay one but never send
+it twice.
 """
 from __future__ import annotations
 
@@ -169,27 +171,65 @@ def plan_for_event(runtime: Runtime, session: Session, event: Event, community: 
     return _plan_reminders(session, event, community, runtime.settings.zone, runtime.settings.quiet_window, now)
 
 
-def _plan_reminders(session: Session, event: Event, community: Community, zone: ZoneInfo, window, now: datetime) -> int:
-    query = select(Member.id, Member.reminder_time).where(Member.community == event.community, Member.status == "active")
+def plan_for_member(runtime: Runtime, session: Session, member: Member, now: datetime) -> int:
+    """Plan a member's reminders as they join rather than at the next planning pass, so someone
+    who joins after the day's message went out hears about tonight while still at the phone.
+    Only events the planner has made, and only this member: nothing a planner running at the same
+    moment could also be adding."""
+    community = runtime.flows.current().communities.get(member.community)
+    if community is None:
+        return 0
+    zone = runtime.settings.zone
+    last = now.astimezone(zone).date() + timedelta(days=PLAN_DAYS)
+    events = session.scalars(
+        select(Event).where(
+            Event.community == member.community, Event.kind != "booking", Event.cancelled_at.is_(None),
+            Event.starts_at > now, Event.local_date <= last,
+        )
+    ).all()
+    return sum(_plan_reminders(session, event, community, zone, runtime.settings.quiet_window, now, only=member.id) for event in events)
+
+
+def _plan_reminders(
+    session: Session, event: Event, community: Community, zone: ZoneInfo, window, now: datetime, only: int | None = None
+) -> int:
+    query = select(Member.id, Member.reminder_time, Member.consent_at).where(Member.community == event.community, Member.status == "active")
     if event.kind == "booking":  # a booked time: only those who booked it, not the whole community
         query = query.where(Member.id.in_(select(Booking.member_id).where(Booking.event_id == event.id, Booking.status == "booked")))
+    if only is not None:
+        query = query.where(Member.id == only)
     members = session.execute(query).all()
     reminders = {r.member_id: r for r in session.scalars(select(Reminder).where(Reminder.event_id == event.id))}
     created = 0
-    for member_id, preferred in members:
+    for member_id, preferred, consented_at in members:
         moment = send_time(event, preferred or community.reminder.time, zone, window)
+        # A late joiner hears about tonight once, as they join (quiet hours and the last call still
+        # apply); a booked time needs no word: booking it just said when it is.
+        late = _joined_after(moment, consented_at, event, now)
         reminder = reminders.get(member_id)
         if reminder is None:
+            if late:
+                moment = send_time(event, now.astimezone(zone).time(), zone, window)
             if moment is None or moment < now - REQUEUE_AFTER:
-                continue  # joined after the moment passed: no reminder rather than a late one
+                continue  # the moment passed before the planner got to it: no reminder rather than a late one
             session.add(Reminder(member_id=member_id, event_id=event.id, send_at=moment, status="planned", updated_at=now))
             created += 1
+        elif late:
+            continue  # planned as they joined: their usual moment, long gone, must not move it back
         elif reminder.status == "planned" and moment is not None and reminder.send_at != moment:
             reminder.send_at, reminder.updated_at = moment, now
         elif reminder.status == "cancelled" and event.kind == "booking" and moment is not None and moment >= now - REQUEUE_AFTER:
             # Cancelled, then booked again: the time's reminder is theirs once more.
             reminder.status, reminder.send_at, reminder.updated_at = "planned", moment, now
     return created
+
+
+def _joined_after(moment: datetime | None, consented_at: datetime | None, event: Event, now: datetime) -> bool:
+    """Did the member join after their day-of moment for ``event`` had passed?"""
+    return (
+        event.kind != "booking" and moment is not None and moment < now - REQUEUE_AFTER
+        and consented_at is not None and consented_at > moment
+    )
 
 
 def queue_due(runtime: Runtime, now: datetime, limit: int = 20_000, queued_before: datetime | None = None) -> int:

@@ -3,8 +3,8 @@
 A very low answer, N low answers in a row, or words of danger: the member's contact person (if
 the young person agreed to that) or the community's staff get an SMS with the score and a link to
 the member, never the young person's own words; staff see it in their notifications too; and the
-young person is told honestly who will get in touch. Words of danger first get the numbers for
-help now.
+young person is told honestly who will get in touch. Words of danger get the numbers for help now
+from the engine, before anything else is said; here they only make the note say so.
 """
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from bot.domain.outbox import add_staff_messages
 from bot.engine.localized import text_in
 from bot.engine.templates import contact_variables, render
-from bot.engine.texts import system_text
-from bot.flows.mood_settings import MoodAlert, MoodCheckin
+from bot.flows.mood_settings import DANGER_REASON, MoodAlert, MoodCheckin
 from bot.runtime import Runtime
 from bot.storage.models import Contact, Member, MoodPrompt, StaffNotification
 
@@ -51,8 +50,7 @@ def _prompt(session: Session, contact: Contact, prompt_id: int) -> MoodPrompt | 
 
 
 def _danger(runtime: Runtime, text: str) -> bool:
-    counselling = runtime.flows.current().counselling
-    return counselling is not None and counselling.danger_in(text) is not None
+    return runtime.flows.current().danger_in(text) is not None
 
 
 def low_streak(session: Session, prompt: MoodPrompt, low: int) -> int:
@@ -77,8 +75,8 @@ def low_streak(session: Session, prompt: MoodPrompt, low: int) -> int:
 def _follow_up(runtime: Runtime, session: Session, contact: Contact, prompt: MoodPrompt, now: datetime, *, danger: bool) -> tuple[list[str], list]:
     flows = runtime.flows.current()
     mood: MoodCheckin | None = flows.moods.get(prompt.checkin)
-    if mood is None or prompt.alerted_at is not None:
-        return ([system_text("danger_help", contact.language)] if danger else []), []
+    if mood is None or (prompt.alerted_at is not None and not danger):
+        return [], []  # one alert per answer, but words of danger are news even after a low score
     rule = mood.alert
     if not alert_reasons(session, prompt, rule, danger=danger):
         return [], []
@@ -88,17 +86,26 @@ def _follow_up(runtime: Runtime, session: Session, contact: Contact, prompt: Moo
     who, phones = _who_reaches_out(member, community, contact.language)
     link = f"{runtime.settings.public_base_url}/console/members/{member.id}" if member else ""
     variables = contact_variables(name=contact.name, language=contact.language, fields=contact.fields or {}, now=now, zone=runtime.settings.zone)
-    staff_note = render(
-        rule.staff_text, {**variables, "language": "da", "community": community.name if community else "", "score": prompt.score or "?", "link": link}
-    )
+    shown = community.display_name if community else ""
+
+    def staff_note(named: str) -> str:
+        note = render(rule.staff_text, {**variables, "language": "da", "community": named, "score": prompt.score or "?", "link": link})
+        return _naming_danger(note) if danger else note
+
     # Under the member's community, so its staff see it (bot.domain.notifications); without one, admins do.
     flow = f"{member.community}.{prompt.checkin}" if member else prompt.checkin
-    session.add(StaffNotification(contact_id=contact.id, flow=flow, text=staff_note, created_at=now))
-    staff_messages = add_staff_messages(session, phones, staff_note, send_after=now, now=now)
-    texts = [system_text("danger_help", contact.language)] if danger else []
-    shown = community.display_name if community else ""
-    texts.append(render(text_in(rule.tell, contact.language), {**variables, "who": who, "community": shown}))
-    return texts, staff_messages
+    session.add(StaffNotification(contact_id=contact.id, flow=flow, text=staff_note(community.name if community else ""), created_at=now))
+    # The SMS shows on a contact person's or a worker's lock screen: the community's discreet name.
+    staff_messages = add_staff_messages(session, phones, staff_note(shown), send_after=now, now=now)
+    return [render(text_in(rule.tell, contact.language), {**variables, "who": who, "community": shown})], staff_messages
+
+
+def _naming_danger(note: str) -> str:
+    """"Ungebot: Ord om fare. Maja (...) har svaret 4 af 5 ...": the score alone could read as fine.
+    Said first after the sender, where a lock screen shows it."""
+    sender = "Ungebot: "
+    rest = note.removeprefix(sender)
+    return f"{sender if rest != note else ''}{DANGER_REASON} {rest}"
 
 
 def alert_reasons(session: Session, prompt: MoodPrompt, rule: MoodAlert, *, danger: bool) -> tuple[str, ...]:
