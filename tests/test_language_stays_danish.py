@@ -92,3 +92,10 @@ def test_english_is_chosen_by_the_word_as_written_and_a_typo_does_not_undo_it(ch
     assert text(chat, "START").startswith("Welcome back!")
     assert text(chat, "HJÆLP").startswith(HELP_DA)
     assert language_of(chat) == "da"
+
+
+def test_an_answer_a_typo_away_from_a_keyword_stays_an_answer():
+    flows = load_flows(SHIPPED).flowset
+    for answer in ("helt klart", "helt fint", "Helt fint tak"):
+        assert flows.match_trigger(answer) is None, f"{answer!r} is not a slip of HELP"
+    assert flows.match_trigger("hlep").flow == "help" and flows.match_trigger("hjlp").flow == "help", "typos of a keyword still find it"

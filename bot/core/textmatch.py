@@ -283,6 +283,12 @@ def keyword_slips(text: str, keyword: str) -> int | None:
     return None if hit is None else hit[0]
 
 
+def begins_with_common_answer(text: str) -> bool:
+    """Does the message start with a common answer as written ("helt fint", "ja", "tak")? Such an
+    answer is what it says, never a typo of a keyword ("helt" is one slip from HELP)."""
+    return any(keyword_slips(text, answer) == 0 for _, answers in COMMON_ANSWERS for answer in answers)
+
+
 def is_exactly(text: str, keyword: str) -> bool:
     """Is the whole message ``keyword`` and nothing more (case, accents, punctuation and emoji aside)?"""
     wanted = _phrase(keyword)
@@ -447,6 +453,17 @@ MOOD: dict[str, list[str]] = {
         "♥️", "💕", "💖", "💗", "💓", "💞", "💘", "🧡", "💛", "💚", "💙", "💜", "🤍", "🫶",
     ],
 }
+
+# Words young people answer questions with. A keyword that takes one from its question starts a
+# conversation instead of the answer being heard ("FOOD" caught "good"): flows check warns of it
+# (bot.flows.loader), and a typo of a keyword never beats one written as it is.
+COMMON_ANSWERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("a common yes", tuple(YES_NO["yes"])),
+    ("a common no", tuple(YES_NO["no"])),
+    ("a common reply to the day-of message", tuple(word for words in ATTENDANCE.values() for word in words)),
+    ("a common answer to how someone is", tuple(word for words in MOOD.values() for word in words)),
+    ("a common thank-you", ("tak", "mange tak", "tusind tak", "thanks", "thank you")),
+)
 
 # "4/5" and "2 ud af 5" name the scale, not a second answer. The slash goes before folding,
 # which would turn it into a space ("4 5", two numbers).

@@ -51,14 +51,19 @@ class FlowSet:
     def match_trigger(self, text: str) -> Trigger | None:
         """The keyword the message starts a flow with. Only a keyword written as it is says which
         language was chosen: one reached through a typo ("hjlp" is a slip of HELP) implies none,
-        so a Danish contact stays Danish."""
+        so a Danish contact stays Danish. A typo never beats a common answer written as it is."""
         exact = [t for t in self._triggers if textmatch.is_exactly(text, t.keyword)]
         if exact:
             return exact[0]
         for trigger in self._triggers:
             slips = textmatch.keyword_slips(text, trigger.keyword)
-            if slips is not None:
-                return trigger if slips == 0 else replace(trigger, language=None)
+            if slips is None:
+                continue
+            if slips == 0:
+                return trigger
+            if textmatch.begins_with_common_answer(text):
+                return None  # "helt fint" is an answer, not a slip of HELP
+            return replace(trigger, language=None)
         return None
 
     def danger_in(self, text: str) -> str | None:

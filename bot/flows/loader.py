@@ -609,28 +609,20 @@ def _similar_keywords(good: dict[str, LoadedFile], seen: dict[str, tuple[str, st
     return problems
 
 
-# Words young people answer questions with. A keyword that catches one starts its conversation
-# instead of the answer being heard, as "FOOD" caught "good".
-COMMON_ANSWERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("a common yes", tuple(textmatch.YES_NO["yes"])),
-    ("a common no", tuple(textmatch.YES_NO["no"])),
-    ("a common reply to the day-of message", tuple(word for words in textmatch.ATTENDANCE.values() for word in words)),
-    ("a common answer to how someone is", tuple(word for words in textmatch.MOOD.values() for word in words)),
-    ("a common thank-you", ("tak", "mange tak", "tusind tak", "thanks", "thank you")),
-)
-
-
 @lru_cache(maxsize=4096)
 def _common_answer_caught(keyword: str) -> tuple[str, str] | None:
-    """(answer, what kind of answer) for the first common answer ``keyword`` catches, by the rule
-    every message meets (typos forgiven, more words may follow). Kept: the list never changes,
-    and a folder is read again on every edit."""
-    return next(((answer, kind) for kind, answers in COMMON_ANSWERS for answer in answers if textmatch.matches_keyword(answer, keyword)), None)
+    """(answer, what kind of answer) for the first common answer ``keyword`` catches: one that
+    starts with the keyword as written ("OK" takes "ok"). A typo of a keyword never beats a common
+    answer (``FlowSet.match_trigger``), so "helt" is not HELP's. Kept: the list never changes, and a
+    folder is read again on every edit."""
+    return next(
+        ((answer, kind) for kind, answers in textmatch.COMMON_ANSWERS for answer in answers if textmatch.keyword_slips(answer, keyword) == 0), None
+    )
 
 
 @lru_cache(maxsize=1)
 def _common_answers_folded() -> frozenset[str]:
-    return frozenset(textmatch.fold(answer) for _, answers in COMMON_ANSWERS for answer in answers)
+    return frozenset(textmatch.fold(answer) for _, answers in textmatch.COMMON_ANSWERS for answer in answers)
 
 
 def _keywords_that_catch_answers(good: dict[str, LoadedFile]) -> list[Problem]:
