@@ -17,6 +17,7 @@ from bot import engine
 from bot.core import clock
 from bot.core.danger import words_of_danger
 from bot.core.phrases import Phrases
+from bot.domain import notifications
 from bot.domain.cases import inbox
 from bot.domain.communities import members
 from bot.domain.inbound import receive
@@ -204,3 +205,18 @@ def test_words_of_means_and_intent_make_a_case_urgent_first_in_the_queue_and_ale
     assert any(message.body.startswith(CRISIS_LINES) for message in outbox(counselling, kind="reply"))
     (alert,) = outbox(counselling, kind="staff")
     assert alert.body == f"Ungebot: Ord om akut fare i anonym sag {alias}. Se indbakken nu."
+
+
+def test_the_note_about_words_of_danger_reaches_the_staff_of_the_young_persons_communities(runtime, twilio):
+    clock.set_now(THURSDAY_EVENING)
+    with runtime.db.session() as session:
+        for community in ("cafe", "musik"):
+            members.add_member(session, community=community, phone="+4520555777", name="Sara", source="api", now=clock.now())
+    receive(runtime, channel="sms", scheme="tel", address="+4520555777", body="jeg vil ikk leve mer", provider_id="SMdanger3")
+    drain(runtime)
+    with runtime.db.session() as session:
+        seen_by_cafe = [note.text for note in notifications.latest(session, ["cafe"])]
+        seen_by_musik = [note.text for note in notifications.latest(session, ["musik"])]
+        seen_by_gym = notifications.latest(session, ["gym"])
+    assert seen_by_cafe and seen_by_cafe == seen_by_musik and seen_by_cafe[0].startswith("Sara skrev ord om fare")
+    assert seen_by_gym == [], "not another community's"

@@ -164,6 +164,13 @@ def update_member(session: Session, member: Member, *, now: datetime, **changes:
     return member
 
 
+def communities_of(session: Session, contact_id: int) -> list[str]:
+    """The communities a contact is an active member of, by name."""
+    return list(
+        session.scalars(select(Member.community).where(Member.contact_id == contact_id, Member.status == "active").order_by(Member.community))
+    )
+
+
 def list_members(session: Session, community: str) -> list[Member]:
     """The community's members, in the order they joined; those who left are not listed."""
     return list(
