@@ -123,6 +123,17 @@ def _pairs(value: str, shape: str, key_is_valid: Callable[[str], bool] = bool) -
     return pairs
 
 
+def _addresses(value: str) -> list[tuple[str, int]]:
+    """``host:port,host:port`` as pairs."""
+    found = []
+    for part in (piece.strip() for piece in value.split(",") if piece.strip()):
+        host, colon, port = part.rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{part!r} is not host:port (e.g. sentinel1.kommune.local:26379)")
+        found.append((host, int(port)))
+    return found
+
+
 def _account_tokens(value: str) -> dict[str, str]:
     return _pairs(value, "'<account id>=<token>'", str.isdigit)
 
@@ -146,6 +157,10 @@ class Settings(BaseSettings):
     # Off behind PgBouncer in transaction pooling (docs/operations.md): psycopg then prepares nothing on the server.
     database_prepared_statements: bool = True
     redis_url: str = "redis://localhost:6379/0"
+    # A Sentinel-managed Redis: the sentinels (host:port,host:port) and the name of the master they
+    # watch; REDIS_URL then gives only the database number, the password and TLS (rediss://).
+    redis_sentinels: Annotated[str, AfterValidator(_checked(_addresses))] = ""
+    redis_sentinel_master: str = "mymaster"
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
@@ -286,6 +301,10 @@ class Settings(BaseSettings):
     def embedding_origins(self) -> tuple[str, ...]:
         """The sites that may embed the web chat (``WEBCHAT_ORIGINS``)."""
         return _origins(self.webchat_origins)
+
+    @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        return _addresses(self.redis_sentinels)
 
     @property
     def twilio_enabled(self) -> bool:

@@ -10,9 +10,11 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
-from redis import Redis
+from redis import ConnectionPool, Redis
 from redis.exceptions import RedisError
+from redis.sentinel import Sentinel
 from rq import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -44,6 +46,23 @@ class Job:
 Deferred = Job | Callable[[], Job]
 
 
+def connect_redis(settings: Settings, **options: Any) -> Redis:
+    """Redis as configured: ``REDIS_URL`` (``redis://``, ``rediss://`` for TLS with e.g.
+    ``?ssl_ca_certs=/etc/ungebot/redis-ca.pem``, ``unix://``), or the master Sentinel names
+    (``REDIS_SENTINELS``), asked again after a failover."""
+    if not settings.redis_sentinels:
+        return Redis.from_url(settings.redis_url, **options)
+    # The database, password and TLS of REDIS_URL, for the master wherever Sentinel says it is.
+    from_url = ConnectionPool.from_url(settings.redis_url).connection_kwargs
+    kept = {key: value for key, value in from_url.items() if key in ("db", "username", "password") or key.startswith("ssl")}
+    if settings.redis_url.startswith("rediss://"):
+        kept["ssl"] = True
+    timeouts = {key: value for key, value in options.items() if key.startswith("socket")}
+    sentinel = Sentinel(settings.sentinel_addresses, sentinel_kwargs=timeouts, **timeouts)
+    master: Redis = sentinel.master_for(settings.redis_sentinel_master, **{**kept, **options})
+    return master
+
+
 class Runtime:
     def __init__(self, settings: Settings, queue_prefix: str | None = None):
         self.settings = settings
@@ -54,7 +73,7 @@ class Runtime:
 
     @cached_property
     def redis(self) -> Redis:
-        return Redis.from_url(self.settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+        return connect_redis(self.settings, socket_connect_timeout=2, socket_timeout=5)
 
     @cached_property
     def flows(self) -> FlowRegistry:

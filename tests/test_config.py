@@ -29,6 +29,7 @@ PROJECT = Path(__file__).resolve().parent.parent
         ({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "x"}, "TWILIO_FROM_NUMBER: set it or TWILIO_MESSAGING_SERVICE_SID"),
         ({"TWILIO_FROM_NUMBER": "nope"}, "TWILIO_FROM_NUMBER: not a phone number"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: must be one of"),
+        ({"REDIS_SENTINELS": "sentinel1.kommune.local"}, "REDIS_SENTINELS: 'sentinel1.kommune.local' is not host:port (e.g. sentinel1.kommune.local:26379)"),
     ],
 )
 def test_a_bad_setting_names_its_variable(monkeypatch, env, expected):

@@ -10,7 +10,6 @@ import logging
 import signal
 import time
 
-from redis import Redis
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 from rq.job import Job
@@ -18,7 +17,7 @@ from rq.utils import import_attribute
 
 from bot.jobs.liveness import Heartbeat
 from bot.jobs.scheduler import Scheduler
-from bot.runtime import Runtime
+from bot.runtime import Runtime, connect_redis
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +107,7 @@ def _work(runtime: Runtime, burst: bool) -> bool:
     # A connection of RQ's own: RQ lengthens its socket timeout for its long blocking wait for
     # jobs, and a wait on a short-timeout connection from a shared pool (the jobs', the
     # heartbeat's) would end in a TimeoutError, which can take a job from the queue and lose it.
-    connection = Redis.from_url(runtime.settings.redis_url, socket_connect_timeout=2)
+    connection = connect_redis(runtime.settings, socket_connect_timeout=2)
     queue_names = [queue.name for queue in runtime.queues]
     while True:
         worker = UngebotWorker(queue_names, connection=connection)
