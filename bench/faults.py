@@ -9,6 +9,7 @@ and real ``ungebot worker`` (x2) and ``ungebot scheduler`` processes:
   worker-kill     a burst of day-of reminders; one worker is SIGKILLed a third of the way in
                   and started again
   redis-restart   the same burst; redis-server is killed (SIGKILL) and started again, empty
+  redis-away      the same burst; redis-server is stopped for a minute, then started again, empty
   redis-flush     the same burst; FLUSHALL a third of the way in
   provider-errors the same burst; the stand-in answers 100 sends with 429, 100 with 500, and
                   holds 2 past the sender's timeout (Twilio has those: they must not go twice)
@@ -41,6 +42,7 @@ from bench import common
 from bench.reminders_burst import add_members, write_community
 
 DONE_WITHIN = 120.0  # seconds a scenario may take once the fault is over
+REDIS_AWAY_SECONDS = 60.0
 
 
 class Stack:
@@ -220,6 +222,15 @@ def restart_redis(stack: Stack) -> int:
     return 0
 
 
+def redis_away_a_minute(stack: Stack) -> int:
+    """Redis gone for a minute (a failover, a reboot), then back empty: every message waits in the
+    database meanwhile, and goes once Redis is back."""
+    stack.redis.stop()
+    time.sleep(REDIS_AWAY_SECONDS)
+    stack.redis.start()
+    return 0
+
+
 def flush_redis(stack: Stack) -> int:
     stack.redis.client.flushall()
     return 0
@@ -311,6 +322,7 @@ def answers(port: int) -> bool:
 BURSTS = {
     "worker-kill": kill_a_worker,
     "redis-restart": restart_redis,
+    "redis-away": redis_away_a_minute,
     "redis-flush": flush_redis,
     "provider-errors": provider_errors,
 }
