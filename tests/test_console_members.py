@@ -26,7 +26,7 @@ from bot.storage.models import (
     StaffAudit,
 )
 
-from conftest import SERVER_DATABASE
+from conftest import ACCOUNT_SID, SERVER_DATABASE
 from helpers import database_dump, drain
 from support.console import PASSWORD, csrf_of, sign_in
 from support.staff_api import CAFE, FREJA, IDA, OLIVER, join, local
@@ -172,7 +172,7 @@ def test_changing_a_members_details_and_their_consent(console, cafe):
 
 def history_of(runtime, member_id: int) -> None:
     """Three Thursdays (a yes and came, a no, no reply and did not come), three mood answers (one
-    with the young person's own words) and a message each way."""
+    with the young person's own words) and a message each way (theirs with a picture)."""
     thursday = local(2026, 11, 26, 16)
     with runtime.db.session() as db:
         member = db.get(Member, member_id)
@@ -191,7 +191,11 @@ def history_of(runtime, member_id: int) -> None:
                 checkin="humoer", contact_id=member.contact_id, member_id=member_id, local_date=asked.date(), send_at=asked,
                 status="answered", score=score, note=note, answered_at=asked, updated_at=asked,
             ))
-        db.add(InboundMessage(contact_id=member.contact_id, channel="sms", provider_id="SM1", body="Ja jeg kommer", received_at=clock.now()))
+        twilio_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM{'1' * 32}/Media/ME{'1' * 32}"
+        picture = {"type": "image", "content_type": "image/jpeg", "url": twilio_url}
+        db.add(InboundMessage(
+            contact_id=member.contact_id, channel="sms", provider_id="MM1", body="Ja jeg kommer", attachments=[picture], received_at=clock.now(),
+        ))
         db.add(OutboundMessage(
             contact_id=member.contact_id, channel="sms", to_address=FREJA, body="Hej Freja! Caféen har åbent i dag.", kind="reminder",
             status="delivered", send_after=clock.now(), created_at=clock.now(),
@@ -212,7 +216,10 @@ def test_a_members_own_history_replies_attendance_and_mood_without_their_words(c
     assert f'<img src="/console/members/{member_id}/mood.svg" alt="' in html
     chart = staff.get(f"/console/members/{member_id}/mood.svg")
     assert chart.status_code == 200 and chart.content_type.startswith("image/svg+xml") and "<svg" in page_text(chart)
-    assert "Ja jeg kommer" not in html and "Hej Freja" not in html
+    before, conversation = html.split('id="conversation"')
+    assert "Ja jeg kommer" in conversation and "Hej Freja" in conversation and "modtaget" in conversation, "messages are in the conversation"
+    assert re.search(rf'href="/console/members/{member_id}/media/\d+/0"', conversation)
+    assert "Ja jeg kommer" not in before and "Hej Freja" not in before
 
 
 def test_removing_a_member_deletes_the_young_persons_data_as_slet_does(console, cafe):

@@ -1,9 +1,10 @@
-"""A picture or file that a young person sent to a case, shown to the counsellor.
+"""Pictures and files young people send, shown in the console: a case's to its counsellor, a
+member's (in their conversation on the member page) to staff of their community.
 
 Twilio keeps an MMS's media behind HTTP Basic auth with the account's SID and token, which no
-browser may hold. This route fetches it for a signed-in counsellor and streams it through: never
+browser may hold. The console fetches it for the signed-in viewer and streams it through: never
 stored, never logged, fetched only for our own account and only from the configured Twilio API
-host. The counsellor's browser never sees Twilio's URL either: its message sid leads, in Twilio's
+host. The viewer's browser never sees Twilio's URL either: its message sid leads, in Twilio's
 console, to the young person's number. Instagram's media links need no credentials and are
 linked as they are.
 """
@@ -20,7 +21,6 @@ from bot.console.access import requires, runtime, viewer
 from bot.console.blueprint import blueprint
 from bot.core import clock
 from bot.domain.cases import inbox
-from bot.storage.models import CaseMessage
 
 log = logging.getLogger(__name__)
 
@@ -55,43 +55,53 @@ def twilio_media_path(url: object) -> str | None:
     return found.group(0) if found is not None and account and found.group(1) == account else None
 
 
+def twilio_media_path_of(attachments: list[dict] | None, index: int) -> str | None:
+    """The Twilio media path of a message's ``index``-th attachment, or None (none such, or not ours to fetch)."""
+    attachments = attachments or []
+    return twilio_media_path(attachments[index].get("url")) if index < len(attachments) else None
+
+
 @blueprint.app_template_global()
-def media_href(alias: str, message: CaseMessage, index: int) -> str | None:
-    """Where the counsellor opens a case message's attachment: through the console for Twilio's,
-    Instagram's own https link, or nowhere (a reference without a usable link)."""
-    url = (message.attachments or [])[index].get("url")
+def media_href(attachment: dict, endpoint: str, **values: object) -> str | None:
+    """Where the viewer opens an attachment: through the console (``endpoint`` with ``values``)
+    for Twilio's, Instagram's own https link, or nowhere (a reference without a usable link)."""
+    url = attachment.get("url")
     if twilio_media_path(url) is not None:
-        return url_for("console.case_media", alias=alias, message_id=message.id, index=index)
+        return url_for(endpoint, **values)
     return url if isinstance(url, str) and url.startswith("https://") and not _from_twilio(url) else None
 
 
 @blueprint.get("/cases/<alias>/media/<int:message_id>/<int:index>")
 @requires(COUNSELLOR)
 def case_media(alias: str, message_id: int, index: int):
-    rt = runtime()
-    with rt.db.session() as db:
+    with runtime().db.session() as db:
         try:
             case = inbox.find(db, alias)
         except inbox.CaseError:
             abort(404)
         message = next((m for m in inbox.thread(db, case) if m.id == message_id and m.direction == "in"), None)
-        attachments = (message.attachments or []) if message is not None else []
-        path = twilio_media_path(attachments[index].get("url")) if index < len(attachments) else None
+        path = twilio_media_path_of(message.attachments, index) if message is not None else None
         if path is None:
             abort(404)
         inbox.audit(db, viewer().email, "view", alias, clock.now())
-    settings = rt.settings
+    return streamed_from_twilio(path)
+
+
+def streamed_from_twilio(path: str) -> Response:
+    """The media at ``path`` (``twilio_media_path``), fetched with our account's credentials and
+    streamed: inline only what a browser shows without running it, and sandboxed even then."""
+    settings = runtime().settings
     try:
         upstream = requests.get(
             settings.twilio_api_url.rstrip("/") + path, auth=(settings.twilio_account_sid, settings.twilio_auth_token),
             stream=True, timeout=TIMEOUT_SECONDS,
         )
     except requests.RequestException as error:
-        log.warning("a case's media could not be fetched from Twilio: %s", type(error).__name__)
+        log.warning("media could not be fetched from Twilio: %s", type(error).__name__)
         abort(502)
     if upstream.status_code != 200:
         upstream.close()
-        log.warning("a case's media could not be fetched from Twilio: HTTP %s", upstream.status_code)
+        log.warning("media could not be fetched from Twilio: HTTP %s", upstream.status_code)
         abort(404 if upstream.status_code == 404 else 502)
     content_type = upstream.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     inline = content_type in SHOWN_INLINE

@@ -1,16 +1,17 @@
 """The members pages: a community's young people (search, add, change, remove), a member's own
-history (replies, attendance, mood check-ins), and importing a spreadsheet of them.
+history (replies, attendance, mood check-ins, their conversation with the bot and its pictures),
+and importing a spreadsheet of them.
 
 For staff in their own communities and for admins. Everything goes through
 ``bot.domain.communities`` as the REST API does. Removing a member is ``members.forget``: the
-young person's data is deleted at once, as SLET deletes an anonymous case. Every change is in the
-staff audit by the member's id, never their name or number. An uploaded spreadsheet goes to the
-worker in Redis (``csv_import.queue_import``), never to disk or a log here; the page follows it
-by polling.
+young person's data is deleted at once, as SLET deletes an anonymous case. Every change, and
+every look at a member's conversation, is in the staff audit by the member's id, never their
+name or number. An uploaded spreadsheet goes to the worker in Redis (``csv_import.queue_import``),
+never to disk or a log here; the page follows it by polling.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,9 +22,11 @@ from flask import abort, redirect, render_template, request, url_for
 from bot.console.access import community_or_abort, must_work_in, my_communities, requires, runtime, viewer
 from bot.console.blueprint import blueprint, language, menu
 from bot.console.charts import Series, line_chart, svg_response
-from bot.console.texts import text
+from bot.console.media import streamed_from_twilio, twilio_media_path_of
+from bot.console.texts import TEXTS, text
 from bot.core import clock
 from bot.domain.communities import csv_import, members
+from bot.domain.contacts import history
 from bot.domain.mood import timeline
 from bot.domain.staff import accounts
 from bot.storage.models import MAX_ID, Member
@@ -38,7 +41,9 @@ FORM_TEXT_FIELDS = ("name", "language", "reminder_time", "contact_person_name", 
 
 menu(
     20, "members_page", "members_menu",
-    current=("community_members", "new_member", "member_page", "edit_member", "remove_member", "import_members", "import_progress"),
+    current=(
+        "community_members", "new_member", "member_page", "member_media", "edit_member", "remove_member", "import_members", "import_progress",
+    ),
 )
 
 
@@ -120,17 +125,34 @@ def member_page(member_id: int):
     today = now.astimezone(runtime().settings.zone).date()
     with runtime().db.session() as db:
         member = _member(db, member_id)
-        history = members.attendance_history(db, member, until=now)
+        attended = members.attendance_history(db, member, until=now)
         asked = timeline.prompts_of(db, [member.contact_id], today - timedelta(days=MOOD_DAYS), today)
         check_ins = [prompt for prompt in asked if prompt.status != "planned"]
         phone = _shown(members.phone_of(member))
+        conversation = [replace(said, status=_status_shown(said.status)) for said in history.recent(db, member.contact_id, mood_notes=viewer().role == "admin")]
+        accounts.audit(db, viewer().email, "conversation_view", now, f"member {member.id}")
     community = my_communities().get(member.community)
     return render_template(
-        "console/member.html", member=member, phone=phone, contact_person_phone=_shown(member.contact_person_phone), community=community, history=history,
+        "console/member.html", member=member, phone=phone, contact_person_phone=_shown(member.contact_person_phone), community=community, history=attended,
         check_ins=[(_day(prompt.local_date), prompt) for prompt in reversed(check_ins)],
+        conversation=conversation, conversation_limit=history.RECENT,
         answered=any(prompt.score is not None for prompt in check_ins),
         added=request.args.get("added") == "1", saved=request.args.get("saved") == "1",
     )
+
+
+@blueprint.get("/members/<int:member_id>/media/<int:message_id>/<int:index>")
+@requires(*ROLES)
+def member_media(member_id: int, message_id: int, index: int):
+    """A picture or file the member sent, fetched from Twilio as a case's is (``bot.console.media``)."""
+    with runtime().db.session() as db:
+        member = _member(db, member_id)
+        message = history.received_from(db, member.contact_id, message_id)
+        path = twilio_media_path_of(message.attachments, index) if message is not None else None
+        if path is None:
+            abort(404)
+        accounts.audit(db, viewer().email, "conversation_media_view", clock.now(), f"member {member_id}")
+    return streamed_from_twilio(path)
 
 
 @blueprint.get("/members/<int:member_id>/mood.svg")
@@ -298,6 +320,11 @@ def _shown(phone: str | None) -> str:
         return phonenumbers.format_number(phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return phone
+
+
+def _status_shown(status: str | None) -> str | None:
+    """A delivery status in words the console has, "unknown" for one a provider may add later."""
+    return status if status is None or f"status_{status}" in TEXTS else "unknown"
 
 
 def _day(day: date, *, short: bool = False) -> str:

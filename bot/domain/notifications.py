@@ -4,7 +4,8 @@ and who may see it.
 A notification belongs to a community when it came from the community (its slug) or from one of
 its flows (``cafe.svar``). Staff see their communities' notifications; one that belongs to no
 community (an account to reconnect, a flow of the whole service) is for admins, since it may
-name a young person that staff of another community have no reason to know.
+name a young person that staff of another community have no reason to know. One about a young
+person leads to their conversation on a member page the viewer may open (``member_pages``).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from bot.storage.models import MAX_ID, StaffNotification
+from bot.storage.models import MAX_ID, Member, StaffNotification
 
 PAGE = 100
 
@@ -51,3 +52,25 @@ def mark_seen(session: Session, notification_id: int, communities: Collection[st
         row.seen_at = row.seen_at or now
         session.flush()
     return row
+
+
+def member_pages(session: Session, rows: Collection[StaffNotification], communities: Collection[str] | None) -> dict[int, int]:
+    """By notification id, the member (id) whose page shows the young person it is about: their
+    membership of the notification's own community, else of another of ``communities`` (None:
+    any). A notification about nobody, or about someone in none of them, has none."""
+    contact_ids = {row.contact_id for row in rows if row.contact_id is not None}
+    if not contact_ids or (communities is not None and not communities):
+        return {}
+    query = select(Member.id, Member.contact_id, Member.community).where(Member.contact_id.in_(contact_ids)).order_by(Member.id)
+    if communities is not None:
+        query = query.where(Member.community.in_(list(communities)))
+    memberships: dict[int, dict[str, int]] = {}
+    for member_id, contact_id, community in session.execute(query):
+        memberships.setdefault(contact_id, {})[community] = member_id
+    pages = {}
+    for row in rows:
+        theirs = memberships.get(row.contact_id) if row.contact_id is not None else None
+        if theirs:
+            own = (row.flow or "").split(".", 1)[0]
+            pages[row.id] = theirs.get(own, next(iter(theirs.values())))
+    return pages

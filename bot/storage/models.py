@@ -356,6 +356,9 @@ class Booking(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(100))
 
 
+MOOD_NOTE_MAX = 2000
+
+
 class MoodPrompt(Base):
     """One mood check-in question to one young person on one day, and their answer."""
 
@@ -377,7 +380,7 @@ class MoodPrompt(Base):
     status: Mapped[str] = mapped_column(String(12))
     outbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id", ondelete="SET NULL"))
     score: Mapped[int | None]
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # at most MOOD_NOTE_MAX characters of what they wrote
     answered_at: Mapped[datetime | None]
     alerted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

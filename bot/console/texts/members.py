@@ -142,6 +142,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "members_mood_status_cancelled": ("aflyst", "cancelled"),
     "members_mood_wrote_more": ("skrev mere", "wrote more"),
     "members_mood_alerted": ("en voksen fik besked", "an adult was told"),
+    "members_conversation": ("Samtale", "Conversation"),
+    "members_conversation_help": (
+        "De seneste {count} beskeder til og fra den unge, nyeste nederst. Billeder åbnes i et nyt faneblad. Anonym rådgivning vises aldrig her.",
+        "The last {count} messages to and from the young person, newest at the bottom. Pictures open in a new tab. "
+        "Anonymous counselling is never shown here.",
+    ),
+    "members_conversation_none": ("Ingen beskeder endnu.", "No messages yet."),
     # Removing
     "members_remove_title": ("Slet {name} og deres data?", "Delete {name} and their data?"),
     "members_remove_intro": (
@@ -210,4 +217,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The import no longer exists (it is kept for an hour). See the list of members.",
     ),
     "members_import_again": ("Importér en fil til", "Import another file"),
+    "members_conversation_withheld": (
+        "(Den unges egne ord til humør-tjekket. Kun administratorer kan læse dem.)",
+        "(The young person's own words to the mood check-in. Only administrators can read them.)",
+    ),
 }

@@ -20,9 +20,7 @@ from bot.engine.localized import text_in
 from bot.engine.templates import contact_variables, render
 from bot.flows.mood_settings import DANGER_REASON, MoodAlert, MoodCheckin
 from bot.runtime import Runtime
-from bot.storage.models import Contact, Member, MoodPrompt, StaffNotification
-
-NOTE_MAX = 2000
+from bot.storage.models import MOOD_NOTE_MAX, Contact, Member, MoodPrompt, StaffNotification
 
 
 def record_score(runtime: Runtime, session: Session, contact: Contact, prompt_id: int, score: int, said: str, now: datetime) -> tuple[list[str], list]:
@@ -38,7 +36,7 @@ def record_note(runtime: Runtime, session: Session, contact: Contact, prompt_id:
     prompt = _prompt(session, contact, prompt_id)
     if prompt is None:
         return [], []
-    prompt.note, prompt.updated_at = text.strip()[:NOTE_MAX], now
+    prompt.note, prompt.updated_at = text.strip()[:MOOD_NOTE_MAX], now
     if prompt.answered_at is None:
         prompt.answered_at, prompt.status = now, "answered"
     return _follow_up(runtime, session, contact, prompt, now, danger=_danger(runtime, text))
