@@ -22,12 +22,11 @@ from test_console_checkins import BO, DANGER, EMIL, IDA, MOOD, NOAH, SARA, join,
 
 from bot.core import clock
 from bot.domain.staff import accounts
-from bot.web import create_app
 
 from conftest import SERVER_DATABASE
 from helpers import BOOKABLE_COMMUNITY_FILE, outbox
+from support.browser import console_served
 from support.console import PASSWORD
-from support.local_server import LocalServer
 
 PROJECT = Path(__file__).resolve().parent.parent
 STAFF = "kirsten@kommune.dk"
@@ -46,29 +45,23 @@ def served(runtime_factory, tmp_path, twilio):
     (flows / "humoer.yaml").write_text(MOOD, encoding="utf-8")
     (flows / f"{GYM}.yaml").write_text(BOOKABLE_COMMUNITY_FILE, encoding="utf-8")
     clock.set_now(sunday(0, 12))
-    app_holder: list = []
-    server = LocalServer(lambda environ, start_response: app_holder[0](environ, start_response), name="console").start()
-    runtime = runtime_factory(flows_dir=flows, quiet_hours="off", public_base_url=server.url)
-    app_holder.append(create_app(runtime))
-    join(runtime, "onsdag", SARA, "Sara", contact_person_name="Bente", contact_person_phone="+4529888777", contact_person_consent=True)
-    for phone, name in ((NOAH, "Noah"), (IDA, "Ida"), (EMIL, "Emil")):
-        join(runtime, "onsdag", phone, name)
-    join(runtime, "torsdag", BO, "Bo")
-    week(runtime, 0, {SARA: ["4"], NOAH: ["2"]})
-    clock.set_now(sunday(1, 10))
-    text(runtime, IDA, "pause 2 uger")
-    week(runtime, 1, {SARA: ["2"], NOAH: ["2"], EMIL: ["4"]})
-    week(runtime, 2, {SARA: ["1", "det er min far igen"], NOAH: ["2"], EMIL: ["3", DANGER]})
-    clock.set_now(sunday(2, 20))
-    maja, oskar = join(runtime, GYM, MAJA, "Maja"), join(runtime, GYM, OSKAR, "Oskar")
-    book(runtime, maja, local(2026, 12, 14, 15))
-    book(runtime, oskar, local(2026, 12, 16, 17))
-    with runtime.db.session() as db:
-        accounts.add_user(db, email=STAFF, role="staff", communities=[GYM, "onsdag"], password=PASSWORD, now=clock.now())
-    try:
-        yield runtime, server.url, {"maja": maja, "oskar": oskar}
-    finally:
-        server.stop()
+    with console_served(lambda url: runtime_factory(flows_dir=flows, quiet_hours="off", public_base_url=url)) as (runtime, url):
+        join(runtime, "onsdag", SARA, "Sara", contact_person_name="Bente", contact_person_phone="+4529888777", contact_person_consent=True)
+        for phone, name in ((NOAH, "Noah"), (IDA, "Ida"), (EMIL, "Emil")):
+            join(runtime, "onsdag", phone, name)
+        join(runtime, "torsdag", BO, "Bo")
+        week(runtime, 0, {SARA: ["4"], NOAH: ["2"]})
+        clock.set_now(sunday(1, 10))
+        text(runtime, IDA, "pause 2 uger")
+        week(runtime, 1, {SARA: ["2"], NOAH: ["2"], EMIL: ["4"]})
+        week(runtime, 2, {SARA: ["1", "det er min far igen"], NOAH: ["2"], EMIL: ["3", DANGER]})
+        clock.set_now(sunday(2, 20))
+        maja, oskar = join(runtime, GYM, MAJA, "Maja"), join(runtime, GYM, OSKAR, "Oskar")
+        book(runtime, maja, local(2026, 12, 14, 15))
+        book(runtime, oskar, local(2026, 12, 16, 17))
+        with runtime.db.session() as db:
+            accounts.add_user(db, email=STAFF, role="staff", communities=[GYM, "onsdag"], password=PASSWORD, now=clock.now())
+        yield runtime, url, {"maja": maja, "oskar": oskar}
 
 
 def fits_the_width(page) -> bool:

@@ -23,10 +23,9 @@ from bot.core import clock
 from bot.domain.cases.identity import new_key_set
 from bot.domain.staff import accounts
 from bot.storage.models import Case, StaffNotification
-from bot.web import create_app
 
 from conftest import AUTH_TOKEN, FROM_NUMBER, SERVER_DATABASE
-from support.local_server import LocalServer
+from support.browser import console_served
 from support.signing import inbound_sms_params, twilio_signature
 
 AXE = Path(__file__).parent / "support" / "axe" / "axe.min.js"
@@ -45,21 +44,16 @@ pytestmark = pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect
 @pytest.fixture
 def service(runtime_factory, twilio):
     """The app on a port of its own, a worker process, and the accounts."""
-    app_holder: list = []
-    server = LocalServer(lambda environ, start_response: app_holder[0](environ, start_response), name="console").start()
     keys = {name.lower(): value for name, value in new_key_set().items()}
-    runtime = runtime_factory(quiet_hours="off", public_base_url=server.url, **keys)
-    app_holder.append(create_app(runtime))
-    with runtime.db.session() as db:
-        accounts.add_user(db, email=COUNSELLOR, role="counsellor", communities=[], password=PASSWORD, now=clock.now())
-        accounts.add_user(db, email=STAFF, role="staff", communities=["torsdag"], password=PASSWORD, now=clock.now())
-    env = {**environment(runtime), **{name.upper(): value for name, value in keys.items()}, "PUBLIC_BASE_URL": server.url}
-    worker = start(["worker"], env)
-    try:
-        yield runtime, server.url
-    finally:
-        stop([worker])
-        server.stop()
+    with console_served(lambda url: runtime_factory(quiet_hours="off", public_base_url=url, **keys)) as (runtime, url):
+        with runtime.db.session() as db:
+            accounts.add_user(db, email=COUNSELLOR, role="counsellor", communities=[], password=PASSWORD, now=clock.now())
+            accounts.add_user(db, email=STAFF, role="staff", communities=["torsdag"], password=PASSWORD, now=clock.now())
+        worker = start(["worker"], {**environment(runtime), **{name.upper(): value for name, value in keys.items()}, "PUBLIC_BASE_URL": url})
+        try:
+            yield runtime, url
+        finally:
+            stop([worker])
 
 
 def text_the_bot(url: str, body: str) -> None:

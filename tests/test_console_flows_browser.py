@@ -18,11 +18,10 @@ from test_console_flows import ANDET, FAILING, PASSING, traces
 
 from bot.core import clock
 from bot.domain.staff import accounts
-from bot.web import create_app
 
 from conftest import SERVER_DATABASE
+from support.browser import console_served
 from support.console import PASSWORD, PEOPLE
-from support.local_server import LocalServer
 
 PROJECT = Path(__file__).resolve().parent.parent
 CAFE = PROJECT / "tests" / "fixtures" / "communities" / "torsdag.yaml"
@@ -41,16 +40,10 @@ def service(runtime_factory, tmp_path, twilio):
     (folder / "andet.yaml").write_text(ANDET, encoding="utf-8")
     (folder / "tests" / "demo.yaml").write_text(PASSING, encoding="utf-8")
     (folder / "tests" / "forkert.yaml").write_text(FAILING, encoding="utf-8")
-    app_holder: list = []
-    server = LocalServer(lambda environ, start_response: app_holder[0](environ, start_response), name="console-flows").start()
-    runtime = runtime_factory(flows_dir=folder, quiet_hours="off", public_base_url=server.url)
-    app_holder.append(create_app(runtime))
-    with runtime.db.session() as db:
-        accounts.add_user(db, email=STAFF, role="staff", communities=["torsdag"], password=PASSWORD, now=clock.now())
-    try:
-        yield runtime, server.url
-    finally:
-        server.stop()
+    with console_served(lambda url: runtime_factory(flows_dir=folder, quiet_hours="off", public_base_url=url), "console-flows") as (runtime, url):
+        with runtime.db.session() as db:
+            accounts.add_user(db, email=STAFF, role="staff", communities=["torsdag"], password=PASSWORD, now=clock.now())
+        yield runtime, url
 
 
 def thread(page: Page):

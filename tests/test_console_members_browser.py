@@ -20,11 +20,10 @@ from bot.domain.cases.identity import new_key_set
 from bot.domain.communities import members
 from bot.domain.staff import accounts
 from bot.storage.models import Member
-from bot.web import create_app
 
 from conftest import SERVER_DATABASE
+from support.browser import console_served
 from support.console import PASSWORD
-from support.local_server import LocalServer
 from support.staff_api import CAFE, FREJA, local
 
 STAFF = "kirsten@kommune.dk"
@@ -36,20 +35,15 @@ def served(runtime_factory, cafe_flows_dir):
     """The app with the café on a port of its own, a worker process, and a youth worker's account;
     the pages' clock stands still on a Thursday, as the café's tests have it."""
     clock.set_now(local(2026, 11, 26, 8, 0))
-    app_holder: list = []
-    server = LocalServer(lambda environ, start_response: app_holder[0](environ, start_response), name="console").start()
     keys = {name.lower(): value for name, value in new_key_set().items()}
-    runtime = runtime_factory(flows_dir=cafe_flows_dir, quiet_hours="off", public_base_url=server.url, **keys)
-    app_holder.append(create_app(runtime))
-    with runtime.db.session() as db:
-        accounts.add_user(db, email=STAFF, role="staff", communities=[CAFE], password=PASSWORD, now=clock.now())
-    env = {**environment(runtime), **{name.upper(): value for name, value in keys.items()}, "PUBLIC_BASE_URL": server.url}
-    worker = start(["worker"], env)
-    try:
-        yield runtime, server.url
-    finally:
-        stop([worker])
-        server.stop()
+    with console_served(lambda url: runtime_factory(flows_dir=cafe_flows_dir, quiet_hours="off", public_base_url=url, **keys)) as (runtime, url):
+        with runtime.db.session() as db:
+            accounts.add_user(db, email=STAFF, role="staff", communities=[CAFE], password=PASSWORD, now=clock.now())
+        worker = start(["worker"], {**environment(runtime), **{name.upper(): value for name, value in keys.items()}, "PUBLIC_BASE_URL": url})
+        try:
+            yield runtime, url
+        finally:
+            stop([worker])
 
 
 def spreadsheet(tmp_path, rows: int = 1000):

@@ -17,11 +17,10 @@ from bot.core import clock
 from bot.domain.communities import members, reminders
 from bot.domain.staff import accounts
 from bot.storage.models import Reminder
-from bot.web import create_app
 
 from conftest import SERVER_DATABASE
+from support.browser import console_served
 from support.console import PASSWORD
-from support.local_server import LocalServer
 
 pytestmark = pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
 STAFF = "ali@kommune.dk"
@@ -34,25 +33,21 @@ ANNOUNCEMENT = "I dag kommer Sara fra jobcentret, vi laver lasagne."
 def day(runtime_factory, twilio):
     """The web app on a port of its own, a worker process, a youth worker, two members, and the
     café's next Thursday (prepared days ahead, as youth workers do)."""
-    app_holder: list = []
-    server = LocalServer(lambda environ, start_response: app_holder[0](environ, start_response), name="today").start()
-    runtime = runtime_factory(quiet_hours="off", public_base_url=server.url)
-    app_holder.append(create_app(runtime))
-    now = clock.now()
-    with runtime.db.session() as db:
-        accounts.add_user(db, email=STAFF, role="staff", communities=[CAFE], password=PASSWORD, now=now)
-        members.add_member(db, community=CAFE, phone=YOUNG_PERSON, name="Freja", source="api", now=now)
-        members.add_member(db, community=CAFE, phone="+4520119977", name="Oliver", source="api", now=now)
-    community = runtime.flows.current().communities[CAFE]
-    local_now = now.astimezone(runtime.settings.zone)
-    thursday = next(o for o in community.occurrences(local_now.date(), local_now.date() + timedelta(days=8), runtime.settings.zone)
-                    if o.starts_at > now + timedelta(hours=1))
-    worker = start(["worker"], environment(runtime) | {"PUBLIC_BASE_URL": server.url})
-    try:
-        yield runtime, server.url, thursday
-    finally:
-        stop([worker])
-        server.stop()
+    with console_served(lambda url: runtime_factory(quiet_hours="off", public_base_url=url), "today") as (runtime, url):
+        now = clock.now()
+        with runtime.db.session() as db:
+            accounts.add_user(db, email=STAFF, role="staff", communities=[CAFE], password=PASSWORD, now=now)
+            members.add_member(db, community=CAFE, phone=YOUNG_PERSON, name="Freja", source="api", now=now)
+            members.add_member(db, community=CAFE, phone="+4520119977", name="Oliver", source="api", now=now)
+        community = runtime.flows.current().communities[CAFE]
+        today = now.astimezone(runtime.settings.zone).date()
+        coming = community.occurrences(today, today + timedelta(days=8), runtime.settings.zone)
+        thursday = next(occurrence for occurrence in coming if occurrence.starts_at > now + timedelta(hours=1))
+        worker = start(["worker"], environment(runtime) | {"PUBLIC_BASE_URL": url})
+        try:
+            yield runtime, url, thursday
+        finally:
+            stop([worker])
 
 
 def test_a_youth_worker_prepares_the_day_and_sees_the_reply_arrive(browser, day, twilio):
