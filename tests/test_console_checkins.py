@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from test_mood import MOOD
 
 from bot.core import clock
 from bot.domain.communities import members
@@ -32,13 +33,6 @@ from support.console import PASSWORD, PEOPLE, sign_in
 PROJECT = Path(__file__).resolve().parent.parent
 CPH = ZoneInfo("Europe/Copenhagen")
 OTHER_STAFF = "lars@kommune.dk"
-MOOD = """mood:
-  name: Søndagstjek
-  members_of: [onsdag, torsdag]
-  schedule:
-    - days: søndag
-      time: "18:00-21:00"
-"""
 SARA, NOAH, IDA, EMIL, BO = "+4529800001", "+4529800002", "+4529800003", "+4529800004", "+4529800005"
 DANGER = "jeg har tænkt på selvmord"
 
