@@ -118,7 +118,7 @@ def test_a_young_person_chats_asks_anonymously_gets_a_reply_and_leaves_at_once(s
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling on a phone"
 
     write(page, "hjælp")
-    expect(log).to_contain_text(HELP_TEXT)
+    expect(log).to_contain_text(HELP_TEXT, timeout=15_000)
     write(page, "demo")
     expect(log).to_contain_text("Hvad skal jeg kalde dig?")
     write(page, "Ida")
