@@ -83,7 +83,7 @@ def test_a_picture_a_member_sends_shows_in_their_conversation_and_reaches_staff_
     page = kirsten.get(f"/console/members/{freja}").get_data(as_text=True)
     conversation = page[page.index('id="conversation"'):]
     link = f"/console/members/{freja}/media/{message_id}/0"
-    assert f'href="{link}"' in conversation and "Vedhæftet (image)" in conversation
+    assert f'href="{link}"' in conversation and "Vedhæftet (billede)" in conversation
     assert "Se mit brev &lt;b&gt;fra udlejer&lt;/b&gt;" in conversation and "<b>fra udlejer" not in page, "what they wrote is text, never HTML"
     assert conversation.index("Se mit brev") < conversation.index("Tak for din besked"), "the bot's answer follows, newest last"
     assert MESSAGE_SID not in page and "twilio.com" not in page, "Twilio's message sid leads to the number"

@@ -133,5 +133,5 @@ def test_a_photo_that_came_with_a_message_is_a_link_in_the_thread(counselling, s
     )
     drain(service)
     html = page(sign_in(counselling, "counsellor"), f"/console/cases/{alias}")
-    assert '<a href="https://lookaside.example/photo.jpg" rel="noopener noreferrer" target="_blank">Vedhæftet (image)</a>' in html
-    assert "javascript:" not in html and "Vedhæftet (audio)" in html, "only a web address becomes a link"
+    assert '<a href="https://lookaside.example/photo.jpg" rel="noopener noreferrer" target="_blank">Vedhæftet (billede)</a>' in html
+    assert "javascript:" not in html and "Vedhæftet (lydbesked)" in html, "only a web address becomes a link"

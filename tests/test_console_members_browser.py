@@ -149,7 +149,7 @@ def test_a_members_history_and_mood_chart_on_a_desktop(browser, served):
         page.goto(f"{url}/console/members/{member_id}")
         expect(page.get_by_role("heading", name="Fremmøde og svar")).to_be_visible()
         expect(page.get_by_role("heading", name="Samtale")).to_be_visible()
-        expect(page.get_by_role("link", name="Vedhæftet (image)")).to_be_visible()
+        expect(page.get_by_role("link", name="Vedhæftet (billede)")).to_be_visible()
         chart = page.get_by_role("img", name="Kurve over den unges svar fra 1 til 5; de samme tal står i tabellen.")
         expect(chart).to_be_visible()
         wait_until(lambda chart=chart: chart.evaluate("image => image.complete && image.naturalWidth > 0"), "the chart drawn")

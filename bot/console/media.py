@@ -18,7 +18,8 @@ import requests
 from flask import Response, abort, url_for
 
 from bot.console.access import requires, runtime, viewer
-from bot.console.blueprint import blueprint
+from bot.console.blueprint import blueprint, language
+from bot.console.texts import TEXTS, text
 from bot.core import clock
 from bot.domain.cases import inbox
 
@@ -59,6 +60,13 @@ def twilio_media_path_of(attachments: list[dict] | None, index: int) -> str | No
     """The Twilio media path of a message's ``index``-th attachment, or None (none such, or not ours to fetch)."""
     attachments = attachments or []
     return twilio_media_path(attachments[index].get("url")) if index < len(attachments) else None
+
+
+@blueprint.app_template_global()
+def attachment_kind(kind: str) -> str:
+    """A medium's kind in the viewer's words ("billede"), or as the provider named it."""
+    key = f"attachment_{kind}"
+    return text(key, language()) if key in TEXTS else kind
 
 
 @blueprint.app_template_global()
