@@ -10,16 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, request, session, url_for
+from sqlalchemy.orm import Session
 
 from bot.core import clock
 from bot.domain.communities.members import known_communities
 from bot.domain.staff import accounts
 from bot.flows.communities import Community
+from bot.storage.models import MAX_ID
 
 SESSION_KEY = "console"
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,21 @@ def community_or_abort(slug: str) -> Community:
         abort(404)
     must_work_in(slug)
     return community
+
+
+def stored(db: Session, model: type[Row], row_id: int) -> Row | None:
+    """The row ``row_id`` of ``model``, or None (an id past what the database can hold is none)."""
+    return db.get(model, row_id) if 0 < row_id <= MAX_ID else None
+
+
+def theirs(db: Session, model: type[Row], row_id: int) -> Row:
+    """A row of a community (a member, an event, a booking) that the viewer works in: 404 if there
+    is none, 403 if it is another community's."""
+    row = stored(db, model, row_id)
+    if row is None:
+        abort(404)
+    must_work_in(row.community)  # type: ignore[attr-defined]
+    return row
 
 
 def must_work_in(slug: str) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from babel.dates import format_date
 from flask import Response, abort, redirect, render_template, request, url_for
 
-from bot.console.access import community_or_abort, my_communities, requires, runtime, viewer
+from bot.console.access import community_or_abort, my_communities, requires, runtime, stored, viewer
 from bot.console.blueprint import blueprint, language, menu
 from bot.console.charts import Series, line_chart, svg_response
 from bot.console.texts import text
@@ -24,7 +24,7 @@ from bot.domain.attendance.attendance import PresenceRefused, check_presence, fa
 from bot.domain.attendance.export import attendance_csv
 from bot.domain.attendance.overview import EventTurnout, member_records, people_at, turnouts
 from bot.domain.staff import accounts
-from bot.storage.models import MAX_ID, Attendance, Event, Member
+from bot.storage.models import Attendance, Event, Member
 
 ROLES = ("staff", "admin")
 WEEKS = 13  # about three months
@@ -171,7 +171,7 @@ def set_member_presence(slug: str, event_id: int, member_id: int):
     def mark() -> Person:
         with runtime().db.session() as db:
             event = _event(db, slug, event_id)
-            member = check_presence(event, db.get(Member, member_id) if member_id <= MAX_ID else None, member_id, _today())
+            member = check_presence(event, stored(db, Member, member_id), member_id, _today())
             row = set_presence(db, member, event, presence, set_by, now)
             accounts.audit(db, viewer().email, "attendance_set", now, f"event {event.id}, member {member.id}, {slug}: {presence or 'cleared'}")
             return _person(member, row)
@@ -188,7 +188,7 @@ def set_member_presence(slug: str, event_id: int, member_id: int):
 
 def _event(db, slug: str, event_id: int) -> Event:
     """The community's event ``event_id``; 404 if there is none (in this community)."""
-    event = db.get(Event, event_id) if event_id <= MAX_ID else None
+    event = stored(db, Event, event_id)
     if event is None or event.community != slug:
         abort(404)
     return event

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from babel.dates import format_date
 from flask import abort, redirect, render_template, request, url_for
 
-from bot.console.access import community_or_abort, must_work_in, my_communities, requires, runtime, viewer
+from bot.console.access import community_or_abort, my_communities, requires, runtime, theirs, viewer
 from bot.console.blueprint import blueprint, language, menu
 from bot.core import clock
 from bot.domain.bookings import bookings
@@ -23,7 +23,7 @@ from bot.domain.communities.members import list_members
 from bot.domain.staff import accounts
 from bot.engine.booking_texts import when
 from bot.flows.communities import Community
-from bot.storage.models import MAX_ID, Booking, Member
+from bot.storage.models import Booking, Member
 
 ROLES = ("staff", "admin")
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -111,11 +111,7 @@ def _moment(raw: str | None) -> datetime | None:
 
 
 def _booking_or_abort(db, booking_id: int) -> Booking:
-    booking = db.get(Booking, booking_id) if 0 < booking_id <= MAX_ID else None
-    if booking is None:
-        abort(404)
-    must_work_in(booking.community)
-    return booking
+    return theirs(db, Booking, booking_id)
 
 
 def _status(refused: str | None) -> int:
@@ -252,10 +248,7 @@ def booking_create(slug: str):
     now = clock.now()
     refused, name, booked_at = None, None, None
     with runtime().db.session() as db:
-        member = db.get(Member, member_id) if 0 < member_id <= MAX_ID else None
-        if member is None:
-            abort(404)
-        must_work_in(member.community)
+        member = theirs(db, Member, member_id)
         name = _member_name(member)
         try:
             booking = bookings.book_for_member(runtime(), db, slug, community, member, starts_at, now, by=_by())

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from babel.dates import format_date
 from flask import abort, render_template
 
-from bot.console.access import community_or_abort, must_work_in, my_communities, requires, runtime, viewer
+from bot.console.access import community_or_abort, my_communities, requires, runtime, theirs, viewer
 from bot.console.blueprint import blueprint, language, menu
 from bot.console.charts import Series, line_chart, svg_response
 from bot.console.texts import text
@@ -24,7 +24,7 @@ from bot.domain.communities.members import list_members
 from bot.domain.mood import answers, timeline
 from bot.flows.communities import Community
 from bot.flows.mood_settings import MoodCheckin
-from bot.storage.models import MAX_ID, Contact, Member, MoodPrompt
+from bot.storage.models import Contact, Member, MoodPrompt
 
 log = logging.getLogger(__name__)
 
@@ -210,10 +210,7 @@ def checkins_community(slug: str):
 
 
 def _member_or_abort(db, slug: str, member_id: int) -> Member:
-    member = db.get(Member, member_id) if 0 < member_id <= MAX_ID else None
-    if member is None:
-        abort(404)
-    must_work_in(member.community)
+    member = theirs(db, Member, member_id)
     if member.community != slug:
         abort(404)
     return member

@@ -19,7 +19,7 @@ import phonenumbers
 from babel.dates import format_date
 from flask import abort, redirect, render_template, request, url_for
 
-from bot.console.access import community_or_abort, must_work_in, my_communities, requires, runtime, viewer
+from bot.console.access import community_or_abort, my_communities, requires, runtime, theirs, viewer
 from bot.console.blueprint import blueprint, language, menu
 from bot.console.charts import Series, line_chart, svg_response
 from bot.console.media import streamed_from_twilio, twilio_media_path_of
@@ -258,11 +258,7 @@ def import_progress(slug: str, import_id: int):
 
 def _member(db, member_id: int) -> Member:
     """The member, 404 if there is none, 403 if they are not in the viewer's communities."""
-    member = db.get(Member, member_id) if member_id <= MAX_ID else None
-    if member is None:
-        abort(404)
-    must_work_in(member.community)
-    return member
+    return theirs(db, Member, member_id)
 
 
 def _typed(*, with_phone: bool) -> dict[str, str]:

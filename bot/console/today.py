@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from bot.console.access import must_work_in, my_communities, requires, runtime, viewer
+from bot.console.access import must_work_in, my_communities, requires, runtime, stored, theirs, viewer
 from bot.console.blueprint import blueprint, menu
 from bot.core import clock, sms_segments
 from bot.domain.attendance.attendance import PresenceRefused, check_presence, once_more_if_raced, set_presence
@@ -24,7 +24,7 @@ from bot.domain.communities import reminders
 from bot.domain.communities.day import DayEntry, day_plan, entry_for
 from bot.domain.staff import accounts
 from bot.flows.communities import Community
-from bot.storage.models import MAX_ID, Event, Member, Reminder
+from bot.storage.models import Event, Member, Reminder
 
 STAFF = ("staff", "admin")
 # What a phone shows of a text on its lock screen before "…": about two lines.
@@ -141,7 +141,7 @@ def _back(day: date, anchor: str):
 
 
 def _reminder_or_abort(db, reminder_id: int) -> Reminder:
-    reminder = db.get(Reminder, reminder_id) if 0 < reminder_id <= MAX_ID else None
+    reminder = stored(db, Reminder, reminder_id)
     if reminder is None:
         abort(404)
     must_work_in(db.get_one(Event, reminder.event_id).community)
@@ -190,14 +190,6 @@ def unskip_reminder(reminder_id: int):
     return _change_reminder(reminder_id, lambda db, reminder, now: days.unskip(db, reminder, now), "reminder_unskipped")
 
 
-def _event_or_abort(db, event_id: int) -> Event:
-    event = db.get(Event, event_id) if 0 < event_id <= MAX_ID else None
-    if event is None:
-        abort(404)
-    must_work_in(event.community)
-    return event
-
-
 @blueprint.post("/events/<int:event_id>/announcement")
 @requires(*STAFF)
 def set_announcement(event_id: int):
@@ -206,7 +198,7 @@ def set_announcement(event_id: int):
     now = clock.now()
     refusal = None
     with rt.db.session() as db:
-        event = _event_or_abort(db, event_id)
+        event = theirs(db, Event, event_id)
         try:
             days.set_announcement(db, event, request.form.get("announcement", ""), viewer().email, now)
             accounts.audit(db, viewer().email, "announcement", now, f"event {event_id}")
@@ -235,9 +227,9 @@ def mark_arrival(event_id: int, member_id: int):
 
     def mark():
         with rt.db.session() as db:
-            event = _event_or_abort(db, event_id)
+            event = theirs(db, Event, event_id)
             try:
-                member = check_presence(event, db.get(Member, member_id) if 0 < member_id <= MAX_ID else None, member_id, _today())
+                member = check_presence(event, stored(db, Member, member_id), member_id, _today())
             except PresenceRefused as refused:
                 abort(refused.status, refused.message)
             set_presence(db, member, event, "attended" if arrived else None, viewer().email, now)
