@@ -79,7 +79,7 @@ def community_reminders(slug: str):
     rt = runtime()
     zone = rt.settings.zone
     day = query_date("date") or today(zone)
-    plan_now(rt, slug, community, day)
+    plan_now(rt, [(slug, community, day)])
     with rt.db.session() as session:
         plan = day_plan(rt, session, slug, community, day)
         return DayRemindersOut(

@@ -73,12 +73,6 @@ def _next_meeting(communities: dict[str, Community], after: date) -> date | None
     return min(found, default=None)
 
 
-def _plan(communities: dict[str, Community], day: date) -> None:
-    rt = runtime()
-    for slug, community in communities.items():
-        reminders.plan_now(rt, slug, community, day)
-
-
 def _event_days(communities: dict[str, Community], day: date) -> list[EventDay]:
     rt = runtime()
     found = []
@@ -98,7 +92,7 @@ def today_page():
     too_far = day > today + timedelta(days=reminders.PREPARE_DAYS)
     tomorrow = today + timedelta(days=1)
     if not too_far:
-        _plan(communities, day)
+        reminders.plan_now(runtime(), [(slug, community, day) for slug, community in communities.items()])
     return render_template(
         "console/today.html",
         day=day, today=today, tomorrow=tomorrow, next_meeting=_next_meeting(communities, tomorrow),

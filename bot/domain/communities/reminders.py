@@ -12,6 +12,7 @@ it twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -90,16 +91,18 @@ def plan_day(runtime: Runtime, slug: str, community: Community, day: date, now: 
     return result
 
 
-def plan_now(runtime: Runtime, slug: str | None = None, community: Community | None = None, day: date | None = None) -> None:
-    """Plan before reading the plan: the next days (``plan``), and ``day`` of ``slug`` if given.
+def plan_now(runtime: Runtime, days: Iterable[tuple[str, Community, date]] = ()) -> None:
+    """Plan before reading the plan: the next days (``plan``) once, and each (slug, community,
+    day) of ``days`` that staff are about to prepare.
 
     The scheduler plans at the same time; on PostgreSQL both may try to add the same event, and
     the loser gets a unique-key error. By then the winner's rows are there, so once more is enough.
     """
+    wanted = list(days)
     for attempt in (1, 2):
         try:
             plan(runtime)
-            if slug is not None and community is not None and day is not None:
+            for slug, community, day in wanted:
                 plan_day(runtime, slug, community, day)
             return
         except IntegrityError:
