@@ -45,7 +45,7 @@ def chat_loop(runtime: Runtime, phone: str, wait_for_worker: float = 0) -> int:
         contact_id = contact_for(session, "tel", address, clock.now()).id
         last_seen = session.scalar(select(func.max(OutboundMessage.id))) or 0
     # An anonymous case's answers carry no contact, only the case's keyed hash of this address.
-    recipient = or_(OutboundMessage.contact_id == contact_id, OutboundMessage.recipient_key == keys_for(runtime.settings).sender_key("terminal", address))
+    recipient = or_(OutboundMessage.contact_id == contact_id, OutboundMessage.recipient_key.in_(keys_for(runtime.settings).sender_keys("terminal", address)))
     if not _worker_running(runtime, wait_for_worker):
         click.echo("No worker is running, so nobody will answer: start `ungebot run` in another terminal.", err=True)
     click.echo(f"Du skriver til Ungebot som {address}. Prøv HJÆLP, DEMO eller RÅD. Ctrl-D eller /quit stopper.\n")

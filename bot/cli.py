@@ -40,8 +40,9 @@ def web(port: int | None, host: str, workers: int) -> None:
 
     runtime = command_runtime()
     require_current_schema(runtime)
-    if runtime.settings.case_private_key:
-        click.echo("warning: CASE_PRIVATE_KEY is set for the web process; only workers need it (docs/privacy.md)", err=True)
+    for name in ("case_private_key", "case_previous_private_key"):
+        if getattr(runtime.settings, name):
+            click.echo(f"warning: {name.upper()} is set for the web process; only workers need it (docs/privacy.md)", err=True)
     serve(host, port or runtime.settings.port, workers)
 
 
@@ -193,6 +194,30 @@ def cases_keys() -> None:
 
     for name, value in new_key_set().items():
         click.echo(f"{name}={value}")
+
+
+@cases.command("rekey")
+def cases_rekey() -> None:
+    """Move every anonymous case's stored hash and sealed address to the current CASE_* keys.
+
+    The last step of a rotation (docs/operations.md): run it on a worker's host with the new keys
+    and CASE_PREVIOUS_HASH_KEY / CASE_PREVIOUS_PRIVATE_KEY set. It can run again at any time.
+    """
+    from bot.domain.cases.identity import CaseKeyMissing
+    from bot.domain.cases.rekey import rekey
+
+    runtime = command_runtime()
+    require_current_schema(runtime)
+    try:
+        results = rekey(runtime)
+    except CaseKeyMissing as missing:
+        raise click.ClickException(str(missing)) from None
+    for name, result in results.items():
+        click.echo(f"{name}: {result.changed} moved to the current keys, {result.current} already there, {result.unreadable} left")
+    if any(result.unreadable for result in results.values()):
+        raise click.ClickException(
+            "some rows open with neither key (or would make a second open case): keep CASE_PREVIOUS_* set and see docs/operations.md"
+        )
 
 
 @cases.command("purge")

@@ -182,6 +182,10 @@ class Settings(BaseSettings):
     case_hash_key: Annotated[str, AfterValidator(_case_key)] = ""
     case_public_key: Annotated[str, AfterValidator(_case_key)] = ""
     case_private_key: Annotated[str, AfterValidator(_case_key)] = ""
+    # Only while the keys are rotated (docs/operations.md): the old hash key recognises senders
+    # of rows not yet re-keyed; the old private key (workers only) opens their sealed addresses.
+    case_previous_hash_key: Annotated[str, AfterValidator(_case_key)] = ""
+    case_previous_private_key: Annotated[str, AfterValidator(_case_key)] = ""
     case_retention_days: int = Field(default=90, ge=1, le=3650)
     # Instagram (Meta's Messenger Platform): the app secret checks webhooks and signs tokens
     # (appsecret_proof); the verify token answers Meta's subscription handshake. One page

@@ -190,7 +190,7 @@ class TranscriptRun:
                 self.contact_id = contact.id
                 self._set_up_contact(contact)
                 self._seen_from = session.scalar(select(func.max(OutboundMessage.id))) or 0
-            self.recipient_key = keys_for(self.runtime.settings).sender_key("terminal", self.phone)
+            self.recipient_keys = keys_for(self.runtime.settings).sender_keys("terminal", self.phone)
             for line in self.transcript.lines:
                 if not self._step(line):
                     break
@@ -261,7 +261,7 @@ class TranscriptRun:
     def _counsellor_replies(self, line: Line) -> bool:
         service = self.runtime.flows.current().counselling
         with self.runtime.db.session() as session:
-            case = session.scalars(select(Case).where(Case.sender_key == self.recipient_key, Case.status == "open")).first()
+            case = session.scalars(select(Case).where(Case.sender_key.in_(self.recipient_keys), Case.status == "open")).first()
             if service is None or case is None:
                 return self._fail(line, "there is no open anonymous case to answer")
             inbox.reply(session, service, case, "rådgiver", line.value, clock.now())
@@ -311,7 +311,7 @@ class TranscriptRun:
             messages = session.scalars(
                 select(OutboundMessage)
                 .where(
-                    or_(OutboundMessage.contact_id == self.contact_id, OutboundMessage.recipient_key == self.recipient_key),
+                    or_(OutboundMessage.contact_id == self.contact_id, OutboundMessage.recipient_key.in_(self.recipient_keys)),
                     OutboundMessage.status == "delivered",
                 )
                 .order_by(OutboundMessage.sent_at, OutboundMessage.id)
@@ -331,7 +331,7 @@ class TranscriptRun:
                 self._seen_messages.add(message.id)
                 self._said.append(message.body)
         with self.runtime.db.session() as session:
-            aliases = session.scalars(select(Case.alias).where(Case.sender_key == self.recipient_key)).all()
+            aliases = session.scalars(select(Case.alias).where(Case.sender_key.in_(self.recipient_keys))).all()
         for alert in alerts:
             if alert.id not in self._seen_messages and any(alias in alert.body for alias in aliases):
                 self._seen_messages.add(alert.id)

@@ -90,21 +90,21 @@ def messages_after(runtime: Runtime, address: str, cursor: str | None) -> tuple[
     seen = _read_cursor(cursor)
     since = _time(max(seen.values())) - OVERLAP if seen else None
     excluded = {kind: [int(key[1:]) for key in seen if key[0] == kind] for kind in "byc"}
-    sender = keys_for(runtime.settings).sender_key(CHANNEL, address)
+    senders = keys_for(runtime.settings).sender_keys(CHANNEL, address)
     with runtime.db.session() as session:
         contact_id = session.scalar(select(ContactURN.contact_id).where(ContactURN.scheme == SCHEME, ContactURN.path == address))
         found = [
-            *_to_them(session, address, sender, contact_id, since, excluded["b"]),
+            *_to_them(session, address, senders, contact_id, since, excluded["b"]),
             *_from_them(session, contact_id, since, excluded["y"]),
-            *_from_them_in_cases(session, sender, since, excluded["c"]),
+            *_from_them_in_cases(session, senders, since, excluded["c"]),
         ]
     found.sort(key=lambda message: (message.at, message.sender == "bot", int(message.key[1:])))
     found = found[:PAGE]
     return found, _write_cursor(seen, found)
 
 
-def _to_them(session: Session, address: str, sender: str, contact_id: int | None, since, excluded: list[int]) -> list[ChatMessage]:
-    addressed = OutboundMessage.recipient_key == sender
+def _to_them(session: Session, address: str, senders: tuple[str, ...], contact_id: int | None, since, excluded: list[int]) -> list[ChatMessage]:
+    addressed = OutboundMessage.recipient_key.in_(senders)
     if contact_id is not None:
         addressed = or_(addressed, and_(OutboundMessage.contact_id == contact_id, OutboundMessage.to_address == address))
     query = select(OutboundMessage).where(OutboundMessage.channel == CHANNEL, addressed, OutboundMessage.sent_at.is_not(None))
@@ -128,11 +128,11 @@ def _from_them(session: Session, contact_id: int | None, since, excluded: list[i
     return [ChatMessage(f"y{row.id}", "you", row.body, None, row.received_at) for row in rows]
 
 
-def _from_them_in_cases(session: Session, sender: str, since, excluded: list[int]) -> list[ChatMessage]:
+def _from_them_in_cases(session: Session, senders: tuple[str, ...], since, excluded: list[int]) -> list[ChatMessage]:
     query = (
         select(CaseMessage, Case.language)
         .join(Case, Case.id == CaseMessage.case_id)
-        .where(Case.sender_key == sender, CaseMessage.direction == "in")
+        .where(Case.sender_key.in_(senders), CaseMessage.direction == "in")
     )
     if since is not None:
         query = query.where(CaseMessage.created_at > since)

@@ -163,7 +163,7 @@ def _send(runtime: Runtime, message_id: int, rows: _Rows | None = None) -> str:
     if claimed.channel == "instagram":
         rows.account_works(claimed.channel, claimed.to_address.partition(":")[0])
     if claimed.kind == "automatic" and claimed.contact_id is not None:
-        rows.interrupt_case(keys_for(runtime.settings).sender_key(claimed.channel, claimed.to_address))
+        rows.interrupt_case(keys_for(runtime.settings).sender_keys(claimed.channel, claimed.to_address))
     log.info("outbound message %s handed to %s (attempt %d)", message_id, claimed.channel, claimed.attempts)
     return "sent"
 
@@ -226,10 +226,10 @@ class _Rows:
         found = self._run(_CLAIM[quiet], {"message_id": message_id, "now": now})
         return Claimed(*found[0]) if found else None
 
-    def interrupt_case(self, sender_key: str) -> None:
+    def interrupt_case(self, sender_keys: tuple[str, ...]) -> None:
         """A reminder reached someone whose anonymous case is listening: their answer to it is
         the reminder's, until they write RÅD again (the case itself stays open)."""
-        self._run(_INTERRUPT_CASE, {"recipient": sender_key})
+        self._run(_INTERRUPT_CASE, {"recipients": list(sender_keys)})
 
     def account_works(self, channel: str, account: str) -> None:
         """A send went through: an account staff reconnected is connected again (one statement,
@@ -279,7 +279,7 @@ def _claim_statement(quiet: bool):
 
 _INTERRUPT_CASE = (
     update(Case.__table__)
-    .where(Case.sender_key == bindparam("recipient"), Case.status == "open", Case.listening.is_(True))
+    .where(Case.sender_key.in_(bindparam("recipients", expanding=True)), Case.status == "open", Case.listening.is_(True))
     .values(listening=False)
     .returning(Case.id)
 )

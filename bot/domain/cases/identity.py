@@ -6,6 +6,10 @@ web process can seal an address, but only a process holding ``CASE_PRIVATE_KEY``
 worker) can open it. The threat model is in docs/privacy.md.
 
 A laptop without keys gets a set made once and kept in ``instance/case_keys.json``.
+
+Keys are rotated without losing open cases (docs/operations.md): while ``CASE_PREVIOUS_HASH_KEY``
+and ``CASE_PREVIOUS_PRIVATE_KEY`` are set, a sender is still recognised by the old hash and an old
+sealed address still opens; ``ungebot cases rekey`` moves every stored row to the new keys.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
+from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from bot.config import INSTANCE_DIR, ConfigError, Settings
@@ -39,27 +44,53 @@ class CaseKeys:
     hash_key: bytes
     public_key: PublicKey
     private_key: PrivateKey | None
+    previous_hash_key: bytes | None = None
+    previous_private_key: PrivateKey | None = None
 
     def sender_key(self, channel: str, address: str) -> str:
-        return self._mac("sender", f"{channel}:{address}")
+        """What a new row stores: the current key's hash."""
+        return self._mac(self.hash_key, "sender", f"{channel}:{address}")
 
-    def receipt_key(self, channel: str, provider_id: str) -> str:
+    def sender_keys(self, channel: str, address: str) -> tuple[str, ...]:
+        """What a lookup matches: the current hash and, during a rotation, the previous one."""
+        return self._macs("sender", f"{channel}:{address}")
+
+    def receipt_keys(self, channel: str, provider_id: str) -> tuple[str, ...]:
         """A provider's message id, kept only to notice a retried webhook (the id itself can be
-        looked up at the provider)."""
-        return self._mac("receipt", f"{channel}:{provider_id}")
+        looked up at the provider); the current key's first."""
+        return self._macs("receipt", f"{channel}:{provider_id}")
 
     def seal(self, channel: str, address: str) -> str:
         return _encode(SealedBox(self.public_key).encrypt(f"{channel}:{address}".encode()))
 
     def open(self, sealed: str) -> tuple[str, str]:
-        """(channel, address) of a sealed address; only where CASE_PRIVATE_KEY is set."""
+        """(channel, address) of a sealed address, with the current private key or, during a
+        rotation, the previous one; only where CASE_PRIVATE_KEY is set."""
+        return self.open_telling_key(sealed)[:2]
+
+    def open_telling_key(self, sealed: str) -> tuple[str, str, bool]:
+        """(channel, address, whether the current key sealed it)."""
         if self.private_key is None:
             raise CaseKeyMissing("CASE_PRIVATE_KEY is not set in this process")
-        channel, _, address = SealedBox(self.private_key).decrypt(_decode(sealed)).decode().partition(":")
-        return channel, address
+        raw = _decode(sealed)
+        try:
+            opened, current = SealedBox(self.private_key).decrypt(raw), True
+        except CryptoError:
+            if self.previous_private_key is None:
+                raise
+            opened, current = SealedBox(self.previous_private_key).decrypt(raw), False
+        channel, _, address = opened.decode().partition(":")
+        return channel, address, current
 
-    def _mac(self, purpose: str, value: str) -> str:
-        return hmac.new(self.hash_key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+    def _macs(self, purpose: str, value: str) -> tuple[str, ...]:
+        current = self._mac(self.hash_key, purpose, value)
+        if self.previous_hash_key is None or self.previous_hash_key == self.hash_key:
+            return (current,)
+        return current, self._mac(self.previous_hash_key, purpose, value)
+
+    @staticmethod
+    def _mac(key: bytes, purpose: str, value: str) -> str:
+        return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def new_key_set() -> dict[str, str]:
@@ -72,11 +103,14 @@ def new_key_set() -> dict[str, str]:
 
 
 def keys_for(settings: Settings) -> CaseKeys:
-    return _keys(settings.case_hash_key, settings.case_public_key, settings.case_private_key)
+    return _keys(
+        settings.case_hash_key, settings.case_public_key, settings.case_private_key,
+        settings.case_previous_hash_key, settings.case_previous_private_key,
+    )
 
 
 @lru_cache(maxsize=8)
-def _keys(hash_key: str, public_key: str, private_key: str) -> CaseKeys:
+def _keys(hash_key: str, public_key: str, private_key: str, previous_hash_key: str, previous_private_key: str) -> CaseKeys:
     if not hash_key:
         found = _local_key_set()
         hash_key, public_key, private_key = found["CASE_HASH_KEY"], found["CASE_PUBLIC_KEY"], found["CASE_PRIVATE_KEY"]
@@ -84,7 +118,11 @@ def _keys(hash_key: str, public_key: str, private_key: str) -> CaseKeys:
     public = PublicKey(_decode(public_key)) if public_key else private.public_key
     if private is not None and private.public_key != public:
         raise ConfigError("CASE_PRIVATE_KEY: does not belong to CASE_PUBLIC_KEY")
-    return CaseKeys(_decode(hash_key), public, private)
+    return CaseKeys(
+        _decode(hash_key), public, private,
+        previous_hash_key=_decode(previous_hash_key) if previous_hash_key else None,
+        previous_private_key=PrivateKey(_decode(previous_private_key)) if previous_private_key else None,
+    )
 
 
 def _local_key_set() -> dict[str, str]:

@@ -46,23 +46,23 @@ def take(
     if service is None or (not anonymous and _stop_or_start(body)):
         return None
     keys = keys_for(runtime.settings)
-    sender = keys.sender_key(channel, address)
+    senders = keys.sender_keys(channel, address)
     now = clock.now()
     with runtime.db.session() as session:
-        case = _open_case(session, sender)
+        case = _open_case(session, senders)
         route = case_route(body, listening=case is not None and case.listening, anonymous=anonymous)
         if route is None:
             return None
         opening, deleting = route
-        if not _first_receipt(session, keys.receipt_key(channel, provider_id), now):
+        if not _first_receipt(session, keys.receipt_keys(channel, provider_id), now):
             return Taken(case.id if case else None, duplicate=True)
         if deleting:
-            _delete_all(session, service, keys, sender, channel, address, now)
+            _delete_all(session, service, keys, senders, channel, address, now)
             case_id = None
         else:
             if case is None:
                 opening = opening or ("da", body)
-                case = _new_case(session, keys, sender, channel, address, opening[0], now, runtime.settings.zone)
+                case = _new_case(session, keys, senders, channel, address, opening[0], now, runtime.settings.zone)
                 kind = "open"
             else:
                 kind = "resume" if opening else "text"
@@ -107,21 +107,26 @@ def opening_words(body: str) -> tuple[str, str] | None:
     return None
 
 
-def _open_case(session: Session, sender: str) -> Case | None:
-    return session.scalars(select(Case).where(Case.sender_key == sender, Case.status == "open")).first()
+def _open_case(session: Session, senders: tuple[str, ...]) -> Case | None:
+    return session.scalars(select(Case).where(Case.sender_key.in_(senders), Case.status == "open")).first()
 
 
-def _first_receipt(session: Session, receipt: str, now: datetime) -> bool:
+def _first_receipt(session: Session, receipts: tuple[str, ...], now: datetime) -> bool:
+    """Whether this is the first time the provider's message arrived: the current key's receipt
+    is new, and during a key rotation the previous key's was not stored either."""
+    current, *previous = receipts
+    if previous and session.scalar(select(CaseReceipt.receipt_key).where(CaseReceipt.receipt_key.in_(previous))) is not None:
+        return False
     try:
         with session.begin_nested():
-            session.add(CaseReceipt(receipt_key=receipt, received_at=now))
+            session.add(CaseReceipt(receipt_key=current, received_at=now))
             session.flush()
         return True
     except IntegrityError:
         return False
 
 
-def _new_case(session: Session, keys: CaseKeys, sender: str, channel: str, address: str, language: str, now: datetime, zone) -> Case:
+def _new_case(session: Session, keys: CaseKeys, senders: tuple[str, ...], channel: str, address: str, language: str, now: datetime, zone) -> Case:
     stat = CaseStat(opened_on=now.astimezone(zone).date(), urgent=False)
     session.add(stat)
     session.flush()
@@ -129,7 +134,7 @@ def _new_case(session: Session, keys: CaseKeys, sender: str, channel: str, addre
         digits = 4 if attempt < 20 else 6
         case = Case(
             alias=f"Ung-{secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1)}",
-            sender_key=sender,
+            sender_key=senders[0],
             sealed_address=keys.seal(channel, address),
             channel=channel,
             language=language,
@@ -147,21 +152,21 @@ def _new_case(session: Session, keys: CaseKeys, sender: str, channel: str, addre
                 session.flush()
             return case
         except IntegrityError:
-            existing = _open_case(session, sender)
+            existing = _open_case(session, senders)
             if existing is not None:  # the same person's first two messages, at the same instant
                 return existing
     raise RuntimeError("no free case alias")
 
 
-def _delete_all(session: Session, service: Counselling, keys: CaseKeys, sender: str, channel: str, address: str, now: datetime) -> None:
-    cases = session.scalars(select(Case).where(Case.sender_key == sender)).all()
+def _delete_all(session: Session, service: Counselling, keys: CaseKeys, senders: tuple[str, ...], channel: str, address: str, now: datetime) -> None:
+    cases = session.scalars(select(Case).where(Case.sender_key.in_(senders))).all()
     language = cases[-1].language if cases else "da"
     if cases:
         session.execute(delete(Case).where(Case.id.in_([case.id for case in cases])))
         session.expunge_all()
     text = service.say("deleted" if cases else "nothing_to_delete", language)
     add_message(
-        session, contact_id=None, channel=channel, to_address=None, sealed_to=keys.seal(channel, address), recipient_key=sender,
+        session, contact_id=None, channel=channel, to_address=None, sealed_to=keys.seal(channel, address), recipient_key=senders[0],
         body=text, kind="reply", send_after=now, now=now,
     )
     log.info("anonymous case(s) deleted at the young person's request: %d", len(cases))
