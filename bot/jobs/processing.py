@@ -1,7 +1,9 @@
 """The RQ job that turns a contact's new messages (or a due timeout) into replies.
 
-One contact at a time: the job locks the contact's row, so two workers never interleave the
-messages of one young person, and processes every pending message in the order it arrived.
+One contact at a time: the job holds the contact's turn (``Database.one_at_a_time``) and locks
+the contact's row, so two workers never interleave the messages of one young person; it processes
+every pending message in the order it arrived and sends the answers itself, in order, before the
+turn passes to the job for their next message.
 """
 from __future__ import annotations
 
@@ -17,19 +19,27 @@ from bot.engine import actions
 from bot.engine.texts import system_text
 from bot.jobs.effects import Effects, carry_out
 from bot.jobs.effects.send import say
+from bot.jobs.sending import send_replies
 from bot.runtime import Runtime, get_runtime
-from bot.storage.models import Contact, Conversation, InboundMessage
+from bot.storage.models import Contact, Conversation, InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
 
 
 def process_contact(contact_id: int) -> None:
     runtime = get_runtime()
-    created = []
+    with runtime.db.one_at_a_time("contact", contact_id):
+        send_replies(runtime, _process(runtime, contact_id))
+
+
+def _process(runtime: Runtime, contact_id: int) -> list[OutboundMessage]:
+    """The answers to send, committed."""
+    created: list[OutboundMessage] = []
+    replies: list[OutboundMessage] = []
     with runtime.db.session() as session:
         contact = session.scalars(select(Contact).where(Contact.id == contact_id).with_for_update()).one_or_none()
         if contact is None:
-            return
+            return []
         now = clock.now()
         flows = runtime.flows.current()
         conversation = _active_conversation(session, contact_id)
@@ -41,19 +51,20 @@ def process_contact(contact_id: int) -> None:
         for message in pending:
             if _first_on_instagram(session, message):
                 # Meta's rule and plain honesty: someone writing to a profile may expect a person.
-                say(Effects(runtime, session, contact, now, message, created), [system_text("bot_intro", contact.language)])
+                say(Effects(runtime, session, contact, now, message, created, replies), [system_text("bot_intro", contact.language)])
             outcome = engine.handle(
                 flows, _view(contact), _state(conversation), engine.IncomingText(message.body), now, runtime.settings.zone
             )
-            conversation = _apply(runtime, session, contact, conversation, outcome, now, message, created)
+            conversation = _apply(runtime, session, contact, conversation, outcome, now, message, created, replies)
             message.processed_at = now
         if conversation is not None and _is_due(conversation, now):
             outcome = engine.handle(
                 flows, _view(contact), _state(conversation), engine.TimedOut(), now, runtime.settings.zone
             )
-            conversation = _apply(runtime, session, contact, conversation, outcome, now, None, created)
+            conversation = _apply(runtime, session, contact, conversation, outcome, now, None, created, replies)
     if pending:
         log.info("contact %s: %d message(s) processed, %d to send", contact_id, len(pending), len(created))
+    return replies
 
 
 def _first_on_instagram(session: Session, message: InboundMessage) -> bool:
@@ -104,9 +115,10 @@ def _apply(
     now: datetime,
     replying_to: InboundMessage | None,
     created: list,
+    replies: list,
 ) -> Conversation | None:
     """Carry out the outcome's actions and keep its state; then let waiting steps hear the facts."""
-    effects = Effects(runtime, session, contact, now, replying_to, created)
+    effects = Effects(runtime, session, contact, now, replying_to, created, replies)
     for _ in range(engine.MAX_ROUNDS):
         for action in outcome.actions:
             carry_out(action, effects)

@@ -7,6 +7,7 @@ the moment between the provider accepting a message and our recording it: a cras
 the row ``submitting``; the scheduler marks it ``unknown`` instead of guessing, because sending it
 again could reach the young person twice.
 
+``send_replies`` sends a processing job's answers itself, in order, once they are committed;
 ``send_outbound`` sends one message; ``send_many`` sends a list in order (a batch of reminders),
 one message at a time, each with its own "submitting" commit before the call and its own commit
 of the provider's id after it, so a worker killed mid-batch leaves at most the one message in
@@ -95,6 +96,39 @@ def send_outbound(message_id: int) -> str:
 def send_many(message_ids: list[int]) -> int:
     """The job for a list of messages, sent in order; returns how many were handed to the provider."""
     return send_in_order(get_runtime(), list(message_ids))
+
+
+def send_replies(runtime: Runtime, replies: list[OutboundMessage]) -> None:
+    """A processing job's answers to what the young person wrote, in the order they were written,
+    once their rows are committed: one job per message received, and (with the job's turn held,
+    ``Database.one_at_a_time``) no answer overtakes an earlier one.
+
+    An answer the provider could not take now waits for its retry, and the ones after it wait
+    behind it (a millisecond apart, for the scheduler to queue them in order).
+    """
+    if not replies:
+        return
+    limiter = rate_limit.limiter_for(runtime)
+    with _Rows(runtime) as rows:
+        for index, reply in enumerate(replies):
+            if limiter is not None:
+                _wait_for_token(runtime, limiter, reply.kind, reply.channel, time.monotonic(), None)
+            if _send(runtime, reply.id, rows) == "retry":
+                _wait_behind(runtime, reply.id, [later.id for later in replies[index + 1:]])
+                return
+
+
+def _wait_behind(runtime: Runtime, retried_id: int, later_ids: list[int]) -> None:
+    if not later_ids:
+        return
+    with runtime.db.session() as session:
+        retry_at = session.get(OutboundMessage, retried_id).send_after
+        for place, message_id in enumerate(later_ids, start=1):
+            session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id == message_id, OutboundMessage.status == "pending")
+                .values(send_after=retry_at + timedelta(milliseconds=place), enqueued_at=None)
+            )
 
 
 def send_in_order(runtime: Runtime, message_ids: list[int]) -> int:

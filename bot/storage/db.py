@@ -9,10 +9,11 @@ PostgreSQL the same code relies on row locks (``SELECT ... FOR UPDATE``).
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +85,26 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def one_at_a_time(self, name: str, key: int) -> Iterator[None]:
+        """Hold the lock ``(name, key)`` until the block ends, across the commits made inside it;
+        another holder of the same lock waits.
+
+        PostgreSQL: an advisory lock in a transaction of its own, on a connection of its own (a
+        transaction-level lock is safe behind PgBouncer's transaction pooling, and a process that
+        dies releases it with its connection). SQLite has one writer at a time and runs one
+        worker on a laptop: there is nothing to hold.
+        """
+        if self.is_sqlite:
+            yield
+            return
+        with self.engine.connect() as connection, connection.begin():
+            connection.execute(_ADVISORY_LOCK, {"space": zlib.crc32(name.encode()) & 0x7FFFFFFF, "key": key})
+            yield
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")

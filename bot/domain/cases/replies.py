@@ -19,9 +19,11 @@ def send_to_case(
     author: str | None = None,
     choices: list[str] | None = None,
     kind: str = "text",
+    queue: bool = True,
 ) -> OutboundMessage:
     """``direction`` is "bot" (the bot's own answer) or "out" (a counsellor's); ``kind`` "received"
-    marks the bot's word that their message reached the counsellors."""
+    marks the bot's word that their message reached the counsellors; ``queue=False``: the caller
+    sends it itself once it commits."""
     kept = CaseMessage(case_id=case.id, direction=direction, kind=kind, author=author, body=body, created_at=now, processed_at=now)
     session.add(kept)
     case.last_message_at = now
@@ -38,6 +40,7 @@ def send_to_case(
         kind="human" if direction == "out" else "reply",
         send_after=now,
         now=now,
+        queue=queue,
     )
     session.flush()
     kept.outbound_message_id = message.id

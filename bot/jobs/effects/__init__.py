@@ -26,7 +26,8 @@ class Effects:
     contact: Contact
     now: datetime
     replying_to: InboundMessage | None
-    created: list = field(default_factory=list)  # outbox rows made, queued once the job commits
+    created: list = field(default_factory=list)  # outbox rows made
+    replies: list = field(default_factory=list)  # of those, the answers the job sends itself once it commits
     # Facts the edge found for a step that waits on them (a booking, a linked number): the engine
     # hears them before the next message.
     answers: list = field(default_factory=list)

@@ -12,12 +12,19 @@ from bot.jobs.effects import Effects, handles
 
 log = logging.getLogger(__name__)
 
+# Answers to what the young person just wrote: the processing job sends them itself, in order,
+# once it commits (``bot.jobs.sending.send_replies``); anything else is queued as usual.
+ANSWERS = frozenset({"reply", "system"})
+
 
 @handles(SendText)
 def send_text(action: SendText, effects: Effects) -> None:
     message = message_for(effects, action)
-    if message is not None:
-        effects.created.append(message)
+    if message is None:
+        return
+    effects.created.append(message)
+    if message.enqueued_at is not None and message.kind in ANSWERS:
+        effects.replies.append(message)
 
 
 def say(effects: Effects, texts: list[str]) -> None:
@@ -41,6 +48,7 @@ def message_for(effects: Effects, action: SendText):
         send_after = quiet_hours.next_allowed(now, settings.quiet_window, settings.zone)
     return add_message(
         effects.session,
+        queue=kind not in ANSWERS,
         contact_id=contact.id,
         channel=channel,
         to_address=address,
