@@ -9,15 +9,18 @@ PostgreSQL the same code relies on row locks (``SELECT ... FOR UPDATE``).
 from __future__ import annotations
 
 import os
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 _engines: dict[tuple[str, bool], Engine] = {}
+IDLE_BEFORE_PING_SECONDS = 10.0
 
 
 def get_engine(url: str, prepared_statements: bool = True) -> Engine:
@@ -52,7 +55,28 @@ def _create_engine(url: str, prepared_statements: bool) -> Engine:
     # psycopg prepares a statement on the server after a few runs; behind PgBouncer in transaction
     # pooling the next transaction may get another server connection, where it does not exist.
     connect_args = {} if prepared_statements else {"prepare_threshold": None}
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
+    engine = create_engine(url, hide_parameters=True, pool_size=10, max_overflow=20, connect_args=connect_args)
+
+    # A connection that sat in the pool a while is pinged before use (the server may have restarted
+    # or a firewall dropped it); one in steady use is not, which saves a round trip per request.
+    # A connection that fails anyway invalidates the pool and the request fails once (Twilio and
+    # Meta retry, a job is run again).
+    @event.listens_for(engine, "checkin")
+    def _note_checkin(_dbapi_connection, record):
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("checked_in")
+        if idle_since is not None and time.monotonic() - idle_since > IDLE_BEFORE_PING_SECONDS:
+            try:
+                alive = engine.dialect.do_ping(dbapi_connection)
+            except engine.dialect.loaded_dbapi.Error:
+                alive = False
+            if not alive:
+                raise DisconnectionError("the pooled connection was closed while idle")
+
+    return engine
 
 
 def dispose_all() -> None:
