@@ -164,6 +164,11 @@ def workers(count: int, env: dict, runtime, log_path: Path | None = None):
             stop_processes(processes)
 
 
+def start_process(args: list[str], env: dict, log) -> subprocess.Popen:
+    """``python -m bot.cli *args`` (``ungebot web``, ``scheduler`` ...) with its output to ``log``."""
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env=env, cwd=PROJECT, stdout=log, stderr=log)
+
+
 def stop_processes(processes, timeout: float = 20) -> None:
     """SIGTERM to each, and SIGKILL to any still running ``timeout`` seconds later."""
     for process in processes:

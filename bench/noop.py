@@ -1,9 +1,16 @@
 """Jobs the benchmarks run through real workers."""
 
 
-def noop() -> None:
-    """The yardstick: the same number of jobs that do nothing."""
-    return None
+def send_floor(first: int, count: int) -> None:
+    """The floor for a batch of reminders: as many sends through the same sender, to as many
+    recipients, with no database (nothing rendered, claimed or recorded)."""
+    from bot import channels
+    from bot.jobs.sending import Claimed
+    from bot.runtime import get_runtime
+
+    sender = channels.sender_for("sms", get_runtime().settings)
+    for number in range(first, first + count):
+        sender.send(Claimed(number, "sms", f"+4599{number:06d}", "Hej! Caféen har åbent i morgen kl. 16.00. Kommer du?", "automatic", None, 1))
 
 
 def warm_up(barrier: str, workers: int) -> None:

@@ -76,10 +76,14 @@ end
 """
 
 
-def signed(sender_index: int, text: str) -> tuple[str, str]:
+def sender(index: int) -> str:
+    return f"+4531{index % SENDERS:06d}"
+
+
+def signed(phone: str, text: str) -> tuple[str, str]:
     """(signature, form body) of one Twilio SMS webhook, as Twilio computes it."""
     params = {
-        "MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": common.ACCOUNT_SID, "From": f"+4531{sender_index:06d}",
+        "MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": common.ACCOUNT_SID, "From": phone,
         "To": common.FROM_NUMBER, "Body": text, "NumMedia": "0",
     }
     payload = common.PUBLIC_BASE_URL + PATH + "".join(key + params[key] for key in sorted(params))
@@ -91,7 +95,7 @@ TEXTS = ["hej", "kommer du i dag?", "ja", "nej tak", "kommer lidt senere", "👍
 
 
 def webhooks(count: int, offset: int = 0) -> list[tuple[str, str]]:
-    return [signed((offset + index) % SENDERS, TEXTS[index % len(TEXTS)]) for index in range(count)]
+    return [signed(sender(offset + index), TEXTS[index % len(TEXTS)]) for index in range(count)]
 
 
 @contextmanager
@@ -99,7 +103,7 @@ def served(command: list[str], env: dict, port: int, log):
     process = subprocess.Popen(command, env=env, cwd=common.PROJECT, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 60
-        while not _answers(port):
+        while not answers(port):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{command[2:4]} did not start; see {log.name}")
             time.sleep(0.1)
@@ -108,7 +112,7 @@ def served(command: list[str], env: dict, port: int, log):
         common.stop_processes([process])
 
 
-def _answers(port: int) -> bool:
+def answers(port: int) -> bool:
     import requests
 
     try:
@@ -194,7 +198,7 @@ def known_senders(runtime) -> None:
     from bot.domain.inbound import receive
 
     for index in range(SENDERS):
-        receive(runtime, channel="sms", scheme="tel", address=f"+4531{index:06d}", body="hej", provider_id="SM" + uuid.uuid4().hex)
+        receive(runtime, channel="sms", scheme="tel", address=sender(index), body="hej", provider_id="SM" + uuid.uuid4().hex)
 
 
 def stored(runtime) -> tuple[int, int]:
