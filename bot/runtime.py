@@ -91,8 +91,9 @@ class Runtime:
         database, and the scheduler's next pass queues it again."""
         jobs = list(jobs)
         try:
-            # One round trip for all of them (RQ's own enqueue takes two per job without a pipeline).
-            with self.redis.pipeline() as pipeline:
+            # One round trip for all of them (RQ's own enqueue takes two per job without a pipeline);
+            # no MULTI/EXEC: a job half-written when Redis fails is never run, and its row is queued again.
+            with self.redis.pipeline(transaction=False) as pipeline:
                 for job in jobs:
                     self.queue(job.queue).enqueue_call(job.name, job.args, timeout=job.timeout, at_front=job.at_front, pipeline=pipeline)
                 pipeline.execute()

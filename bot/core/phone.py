@@ -1,6 +1,8 @@
 """Phone numbers in one form (E.164), whatever way a person or a provider writes them."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 DEFAULT_REGION = "DK"
@@ -10,8 +12,12 @@ class InvalidPhoneNumber(ValueError):
     pass
 
 
+@lru_cache(maxsize=4096)
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
-    """Return the E.164 form of ``raw`` ("20 12 34 56" -> "+4520123456")."""
+    """Return the E.164 form of ``raw`` ("20 12 34 56" -> "+4520123456").
+
+    Remembered for the last few thousand numbers: every webhook normalises its sender, the same
+    young people write again and again, and parsing costs more than the rest of storing it."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
