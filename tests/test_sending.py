@@ -182,3 +182,18 @@ def test_sms_without_twilio_configured_fails_clearly(runtime_factory, twilio):
     message_id = queue_message(runtime)
     assert sending.send_outbound(message_id) == "failed"
     assert row(runtime, message_id).error_code == "not_configured"
+
+
+def test_answers_a_dead_worker_left_unsent_go_before_the_answer_to_the_next_message(runtime, twilio):
+    from bot.domain.inbound import receive
+    from bot.jobs import processing
+
+    phone = "+4520555901"
+    first = receive(runtime, channel="sms", scheme="tel", address=phone, body="demo", provider_id="SM" + "a" * 32)
+    processing._process(runtime, first.contact_id)  # committed, and then the worker died before sending
+    receive(runtime, channel="sms", scheme="tel", address=phone, body="Sara", provider_id="SM" + "b" * 32)
+    processing.process_contact(first.contact_id)  # the job for "Sara", before the scheduler rescues anything
+    assert [m["body"] for m in twilio.messages if m["to"] == phone] == [
+        "Hej! Det her er en prøve. Hvad skal jeg kalde dig?",
+        "Tak, Sara. Hvordan går din dag?\n1 Godt\n2 Sådan midt imellem\n3 Skidt",
+    ]

@@ -17,7 +17,7 @@ from bot.domain.cases.on_call import alert_on_call
 from bot.domain.cases.replies import send_to_case
 from bot.engine.choices import buttons, render
 from bot.flows.counselling import Counselling
-from bot.jobs.sending import send_replies
+from bot.jobs.sending import owed_answers, send_replies
 from bot.runtime import Runtime, get_runtime
 from bot.storage.models import Case, CaseMessage, CaseStat, OutboundMessage
 
@@ -38,6 +38,7 @@ def _process(runtime: Runtime, case_id: int) -> list[OutboundMessage]:
         if case is None:
             return []  # deleted (SLET) before its messages were handled
         now = clock.now()
+        replies += owed_answers(session, OutboundMessage.case_id == case_id, now)
         pending = session.scalars(
             select(CaseMessage)
             .where(CaseMessage.case_id == case_id, CaseMessage.direction == "in", CaseMessage.processed_at.is_(None))

@@ -19,7 +19,7 @@ from bot.engine import actions
 from bot.engine.texts import system_text
 from bot.jobs.effects import Effects, carry_out
 from bot.jobs.effects.send import say
-from bot.jobs.sending import send_replies
+from bot.jobs.sending import owed_answers, send_replies
 from bot.runtime import Runtime, get_runtime
 from bot.storage.models import Contact, Conversation, InboundMessage, OutboundMessage
 
@@ -41,6 +41,7 @@ def _process(runtime: Runtime, contact_id: int) -> list[OutboundMessage]:
         if contact is None:
             return []
         now = clock.now()
+        replies += owed_answers(session, OutboundMessage.contact_id == contact_id, now)
         flows = runtime.flows.current()
         conversation = _active_conversation(session, contact_id)
         pending = session.scalars(

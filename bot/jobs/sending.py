@@ -47,6 +47,8 @@ MAX_ATTEMPTS = 6
 SLICE_SECONDS = 2.0
 # How often a bulk job looks whether replies are waiting (a Redis round trip).
 PRIORITY_CHECK_SECONDS = 0.2
+# What a processing job answers with, and sends itself (``send_replies``).
+ANSWER_KINDS = ("reply", "system")
 # Kinds that never wait for the per-sender rate (they still count against it).
 UNTHROTTLED_KINDS = frozenset({"reply", "human", "system"})
 
@@ -116,6 +118,25 @@ def send_replies(runtime: Runtime, replies: list[OutboundMessage]) -> None:
             if _send(runtime, reply.id, rows) == "retry":
                 _wait_behind(runtime, reply.id, [later.id for later in replies[index + 1:]])
                 return
+
+
+def owed_answers(session, owner, now: datetime) -> list[OutboundMessage]:
+    """Answers an earlier job committed but did not get out (its worker died while sending them):
+    the job holding the turn sends them first, so the answer to a newer message never overtakes
+    them. ``owner``: ``OutboundMessage.contact_id == id`` or ``OutboundMessage.case_id == id``."""
+    return list(
+        session.scalars(
+            select(OutboundMessage)
+            .where(
+                owner,
+                OutboundMessage.status == "pending",
+                OutboundMessage.kind.in_(ANSWER_KINDS),
+                OutboundMessage.enqueued_at.is_not(None),
+                OutboundMessage.send_after <= now,
+            )
+            .order_by(OutboundMessage.id)
+        )
+    )
 
 
 def _wait_behind(runtime: Runtime, retried_id: int, later_ids: list[int]) -> None:

@@ -9,12 +9,13 @@ from bot.domain.outbox import add_message
 from bot.engine.actions import SendText
 from bot.engine.choices import buttons, render
 from bot.jobs.effects import Effects, handles
+from bot.jobs.sending import ANSWER_KINDS
 
 log = logging.getLogger(__name__)
 
 # Answers to what the young person just wrote: the processing job sends them itself, in order,
 # once it commits (``bot.jobs.sending.send_replies``); anything else is queued as usual.
-ANSWERS = frozenset({"reply", "system"})
+ANSWERS = frozenset(ANSWER_KINDS)
 
 
 @handles(SendText)
