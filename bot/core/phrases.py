@@ -35,9 +35,9 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import product
+from itertools import accumulate, product
 
-from bot.core.textmatch import edit_distance, fold
+from bot.core.textmatch import deletions, edit_distance, fold
 
 __all__ = ["Phrases", "find_phrase"]
 
@@ -45,6 +45,7 @@ _STEM = "*"
 _NUMBER = "#"
 _VOWELS = frozenset("aeiouy")
 _DIGITS_OR_NOT = re.compile(r"\d+|\D+")
+_DIGIT = re.compile(r"\d")
 
 # Squashed SMS spelling -> the squashed word it stands for.
 _SPELLINGS = {
@@ -84,7 +85,7 @@ _LONGEST_ENDING = max(len(ending) for ending in _ENDINGS)
 _PHRASE_INSIDE = 5
 _ACROSS = 6
 _WORD_INSIDE = 8
-_KEY = 4
+_KEY = _PHRASE_INSIDE  # as many letters as the shortest form has: the fewer forms share them
 
 
 @lru_cache(maxsize=65536)
@@ -107,8 +108,11 @@ def _word(token: str) -> str:
 
 def _tokens(text: str) -> list[str]:
     """Folded tokens, digits parted from letters: "tog20piller 💊" -> ["tog", "20", "piller", "💊"]."""
+    folded = fold(text)
+    if folded.isascii() and not _DIGIT.search(folded):
+        return folded.split()  # most messages: plain letters only
     found: list[str] = []
-    for token in fold(text).split():
+    for token in folded.split():
         if token.isalpha() or not token[0].isalnum():
             found.append(token)  # most are plain words
         else:
@@ -169,11 +173,6 @@ def _near(said: str, wanted: str, alone: bool) -> bool:
     return _within(said, wanted, forgiven)
 
 
-def _deletions(word: str) -> set[str]:
-    """``word`` and ``word`` with one letter left out: two words one slip apart share one of these."""
-    return {word, *(word[:i] + word[i + 1:] for i in range(len(word)))}
-
-
 def _fits_long_stem(said: str, stem: str) -> bool:
     """Does ``said`` begin with ``stem``, give or take one slip ("selvmorstanker", "sucidal")?
 
@@ -204,6 +203,7 @@ class _Phrase:
     words: tuple[int, ...]
     rank: tuple[int, int]  # more words, then longer, wins
     ordinary: bool
+    after_first: frozenset[int]  # its words but the first
 
 
 class Phrases:
@@ -221,7 +221,8 @@ class Phrases:
         self._long_stems: dict[str, list[int]] = {}
         self._numbers: set[int] = set()
         self._starting: dict[int, list[int]] = {}
-        self._joined: dict[str, list[_Joined]] = {}
+        self._joined: dict[str, list[_Joined]] = {}  # by form
+        self._joined_lengths: dict[str, set[int]] = {}  # the forms' lengths, by their first _KEY letters
         self._phrases: list[_Phrase] = []
         self._seen: dict[str, frozenset[int]] = {}
         self._longest = 0
@@ -229,6 +230,9 @@ class Phrases:
             self._add(written, ordinary=False)
         for written in ordinary:
             self._add(written, ordinary=True)
+        # Where in a message a form without spaces may begin, found by one regular expression
+        # (its first letters as a trie) instead of looking up every letter's position in turn.
+        self._joined_keys = re.compile(f"(?=(?:{_trie_pattern(self._joined_lengths)}))")
 
     def _add(self, written: str, *, ordinary: bool) -> None:
         words: list[tuple[str, str]] = []
@@ -251,7 +255,7 @@ class Phrases:
             kept = [("alone", kept[0][1])]
         index = len(self._phrases)
         ids = tuple(self._id(kind, text) for kind, text in kept)
-        self._phrases.append(_Phrase(written, ids, (len(ids), sum(len(text) for _, text in kept)), ordinary))
+        self._phrases.append(_Phrase(written, ids, (len(ids), sum(len(text) for _, text in kept)), ordinary, frozenset(ids[1:])))
         self._starting.setdefault(ids[0], []).append(index)
         if all(kind in ("word", "stem") for kind, _ in words):
             self._add_joined([text for _, text in words], index, stem=words[-1][0] == "stem")
@@ -273,7 +277,7 @@ class Phrases:
             self._longest = max(self._longest, len(text))
             forgiven = _forgiven(text, kind == "alone") if kind in ("word", "alone") else 0
             if forgiven:
-                for variant in _deletions(text):
+                for variant in deletions(text):
                     self._by_deletion.setdefault(variant, set()).add(new)
             if forgiven == 2:
                 self._long_words.setdefault(text[:2], []).append(new)
@@ -291,9 +295,10 @@ class Phrases:
             for form in {typed, _squash(typed)}:
                 if len(form) >= shortest:
                     joined = _Joined(form, index, form == typed and len(form) >= _ACROSS, stem)
-                    entries = self._joined.setdefault(form[:_KEY], [])
+                    entries = self._joined.setdefault(form, [])
                     if joined not in entries:
                         entries.append(joined)
+                    self._joined_lengths.setdefault(form[:_KEY], set()).add(len(form))
 
     def _word_ids(self, token: str) -> frozenset[int]:
         """Every phrase word ``token`` can be; remembered, since the same words come back."""
@@ -309,7 +314,7 @@ class Phrases:
             found = set(self._exact.get(said, ()))
             if 4 <= len(said) <= self._longest + 2:  # no word of the list is a typo away from a longer one
                 # One slip through the shared deletions; two (in long words) after the right first two letters.
-                candidates = {word for variant in _deletions(said) for word in self._by_deletion.get(variant, ())}
+                candidates = {word for variant in deletions(said) for word in self._by_deletion.get(variant, ())}
                 candidates.update(self._long_words.get(said[:2], ()) if len(said) >= 6 else ())
                 found.update(
                     word for word in candidates - found if _near(said, self._kinds[word][1], self._kinds[word][0] == "alone")
@@ -345,25 +350,27 @@ class Phrases:
 
     def _word_hits(self, said: list[str]) -> list[tuple[int, int, int]]:
         """(phrase, first token, last token) of every phrase found word by word."""
-        ids = [self._word_ids(token) for token in said]
-        fillers = [_word(token) in _FILLERS for token in said]
+        seen = self._seen
+        ids = [known if (known := seen.get(token)) is not None else self._word_ids(token) for token in said]
+        # A phrase whose other words are nowhere in the message is not looked for word by word.
+        present = frozenset().union(*ids)
         hits = []
         for start, here in enumerate(ids):
             for word in here:
                 for index in self._starting.get(word, ()):
-                    last = self._rest(self._phrases[index].words[1:], start, ids, fillers)
-                    if last is not None:
+                    phrase = self._phrases[index]
+                    if phrase.after_first <= present and (last := self._rest(phrase.words[1:], start, ids, said)) is not None:
                         hits.append((index, start, last))
         return hits
 
     @staticmethod
-    def _rest(words: tuple[int, ...], start: int, ids: list[frozenset[int]], fillers: list[bool]) -> int | None:
+    def _rest(words: tuple[int, ...], start: int, ids: list[frozenset[int]], said: list[str]) -> int | None:
         at = start
         for word in words:
             at += 1
             skipped = 0
             while at < len(ids) and word not in ids[at]:
-                if not fillers[at] or skipped == _MAX_FILLERS:
+                if _word(said[at]) not in _FILLERS or skipped == _MAX_FILLERS:
                     return None
                 at += 1
                 skipped += 1
@@ -383,27 +390,46 @@ class Phrases:
         owners = [position for position, token in enumerate(said) if token[0].isalnum()]
         pieces = [_squash(said[position]) for position in owners]
         together = "".join(pieces)
-        starts: list[int] = []
-        ends: set[int] = set()
-        length = 0
-        for piece in pieces:
-            starts.append(length)
-            length += len(piece)
-            ends.add(length)
+        keys = list(self._joined_keys.finditer(together))
+        if not keys:
+            return []
+        starts = list(accumulate(map(len, pieces), initial=0))
+        ends = set(starts[1:])
+        starts.pop()
         hits = []
-        for first, (start, piece) in enumerate(zip(starts, pieces, strict=True)):
+        for key in keys:
+            at = key.start()
+            first = bisect_right(starts, at) - 1
+            start, piece = starts[first], pieces[first]
             # From a word's start: within it or over the words after it; later in it: within it only.
-            for at in range(start, start + max(1, len(piece) - _PHRASE_INSIDE + 1)):
-                for joined in self._joined.get(together[at:at + _KEY], ()):
-                    end = at + len(joined.form)
-                    if not together.startswith(joined.form, at):
-                        continue
-                    if end == start + len(piece) or (end < start + len(piece) and len(joined.form) >= _WORD_INSIDE):
+            if at >= start + max(1, len(piece) - _PHRASE_INSIDE + 1):
+                continue
+            for form_length in self._joined_lengths[together[at:at + _KEY]]:
+                end = at + form_length
+                for joined in self._joined.get(together[at:end], ()):
+                    if end == start + len(piece) or (end < start + len(piece) and form_length >= _WORD_INSIDE):
                         # A short form only ends a word ("jegvildø"), else "vildø" is in "civildommer".
                         hits.append((joined.phrase, owners[first], owners[first]))
                     elif joined.spaced and at == start and (joined.stem or end in ends):
                         hits.append((joined.phrase, owners[first], owners[bisect_right(starts, end - 1) - 1]))
         return hits
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """A regular expression for any of ``words`` as a trie: "ab|ac" is "a(?:b|c)", so the engine
+    tries each letter once, not once for every word that begins with it."""
+    branches: dict[str, list[str]] = {}
+    for word in words:
+        branches.setdefault(word[0], []).append(word[1:])
+    alternatives = []
+    for letter, rests in branches.items():
+        longer = [rest for rest in rests if rest]
+        if not longer:
+            alternatives.append(re.escape(letter))
+        else:
+            optional = "?" if len(longer) < len(rests) else ""  # a word also ends here
+            alternatives.append(f"{re.escape(letter)}(?:{_trie_pattern(longer)}){optional}")
+    return "|".join(alternatives)
 
 
 @lru_cache(maxsize=64)

@@ -27,15 +27,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from itertools import combinations
 
 __all__ = [
     "MOOD",
     "YES_NO",
+    "Folded",
+    "Keywords",
+    "Lexicon",
+    "begins_with_common_answer",
     "classify",
+    "classify_attendance",
     "classify_mood",
+    "deletions",
     "edit_distance",
     "fold",
+    "folded",
     "is_exactly",
     "keyword_slips",
     "match_choice",
@@ -43,10 +53,40 @@ __all__ = [
     "tokens",
 ]
 
-# Phrases are written the way people type them; they are folded when used. New categories
+
+class Lexicon(Mapping[str, list[str]]):
+    """Categories of phrases ("yes": ["ja", "jep", ...]) for ``classify`` and ``match_choice``,
+    folded and indexed once, the first time a message is compared with them (a module's lexicons
+    are written before the functions that fold them): a flow's answers when the flow loads, the
+    built-in ones once per process, never once per message."""
+
+    def __init__(self, categories: Mapping[str, list[str]]) -> None:
+        self._categories = dict(categories)
+
+    @classmethod
+    def of_choices(cls, options: Sequence[Sequence[str]]) -> Lexicon:
+        """Numbered options: named after their place, so a "ja"/"yes" option is not treated as the
+        built-in yes."""
+        return cls({f"option {i}": list(words) for i, words in enumerate(options)})
+
+    def __getitem__(self, name: str) -> list[str]:
+        return self._categories[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._categories)
+
+    def __len__(self) -> int:
+        return len(self._categories)
+
+    @cached_property
+    def prepared(self) -> _PreparedLexicon:
+        return _PreparedLexicon.of(self._categories)
+
+
+# Phrases are written the way people type them; they are folded when first used. New categories
 # ("late", "unsure") can be added as further keys; the longest matching phrase wins, so
 # "kommer lidt senere" under "late" would beat "kommer" under "yes" without other changes.
-YES_NO: dict[str, list[str]] = {
+YES_NO = Lexicon({
     "yes": [
         "ja", "jaa", "jaaa", "ja tak", "ja gerne", "ja da", "jada", "jaja", "jah",
         "jep", "jeps", "jepper", "jeb", "jo", "jow", "jo da", "joda",
@@ -76,12 +116,12 @@ YES_NO: dict[str, list[str]] = {
         "cant", "can't", "cannot", "not today",
         "👎", "❌", "🙅", "🚫",
     ],
-}
+})
 
 # Any of these in a message rules out yes, wherever they stand ("jeg kommer ikke 👍").
 # Replies to a day-of reminder. "kommer lidt senere" must beat "kommer" (longest phrase wins),
 # and a negation anywhere keeps a message from counting as a yes.
-ATTENDANCE: dict[str, list[str]] = {
+ATTENDANCE = Lexicon({
     "arrived": [
         "er her", "jeg er her", "nu er jeg her", "så er jeg her", "er kommet", "jeg er kommet", "er ankommet",
         "tjek ind", "tjekker ind", "står udenfor", "i'm here", "im here", "i am here", "here now", "📍",
@@ -97,7 +137,7 @@ ATTENDANCE: dict[str, list[str]] = {
     ],
     "confirmed": YES_NO["yes"] + ["vi ses", "ses", "ses i aften", "glæder mig", "see you", "be there", "i'll be there"],
     "declined": YES_NO["no"] + ["ikke denne gang", "kan desværre ikke", "bliver hjemme", "ikke i aften", "not tonight"],
-}
+})
 _MINUTES_LATE = re.compile(r"\b(?:om\s+)?\d{1,3}\s*(?:min|minutter|minutes|mins|m)\b")
 
 
@@ -118,11 +158,12 @@ _NOT_A_NO = ("no problem", "no problemo", "no prob", "no stress", "no worries", 
 # "nr 2", "nummer 2": people copy the way a numbered list is written.
 _NUMBER_WORDS = frozenset({"nr", "nummer", "number"})
 
-_DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
+_DANISH = (("æ", "ae"), ("ø", "oe"), ("å", "aa"))
 # Dropped rather than turned into a space, so "don't" stays one word.
 _APOSTROPHES = frozenset("'`´‘’ʼ")
 _SKIN_TONES = range(0x1F3FB, 0x1F400)
 _REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)
+_FLAG_HALF = re.compile("[\U0001F1E6-\U0001F1FF]")
 _HELD_KEY = re.compile(r"(.)\1{2,}")
 
 
@@ -131,43 +172,107 @@ def _is_emoji_char(ch: str) -> bool:
     return ord(ch) > 0xFF and unicodedata.category(ch) == "So"
 
 
-def fold(text: str) -> str:
-    """The comparable form of ``text``: "Hjælp!! 👍🏽" -> "hjaelp 👍"."""
-    # Compose first so a decomposed "å" (as some phones and macOS send it) is spelled out
-    # as "aa" instead of losing its ring; the K also makes full-width "Ｊａ" plain "Ja".
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_DANISH)
-    words: list[str] = []
-    word: list[str] = []
+class _FoldedCharacters(dict[int, str]):
+    """What ``fold`` makes of each character, as a ``str.translate`` table: worked out the first
+    time the character is seen, so folding a message runs at the speed of ``translate``."""
 
-    def end_word() -> None:
-        if word:
-            words.append("".join(word))
-            word.clear()
-
-    for ch in unicodedata.normalize("NFKD", text).translate(_DANISH):
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
         category = unicodedata.category(ch)
         if category[0] in "LN" and ch not in _APOSTROPHES:
-            word.append(ch)
-        elif ch in _APOSTROPHES or category in ("Mn", "Me", "Cf") or ord(ch) in _SKIN_TONES:
+            folded = ch
+        elif ch in _APOSTROPHES or category in ("Mn", "Me", "Cf") or code in _SKIN_TONES:
             # Accents, variation selectors, keycap rings, zero-width joiners and skin tones
             # change how a thing looks, not what it says. A joiner needs no space: every
             # emoji becomes its own token anyway.
-            continue
+            folded = ""
         elif _is_emoji_char(ch):
-            end_word()
-            previous = words[-1] if words else ""
-            if ord(ch) in _REGIONAL_INDICATORS and len(previous) == 1 and ord(previous) in _REGIONAL_INDICATORS:
-                words[-1] = previous + ch  # two regional indicators are one flag
-            else:
-                words.append(ch)
+            folded = f" {ch} "
         else:
-            end_word()
-    end_word()
+            folded = " "
+        if len(self) < _CHARACTERS_KEPT:
+            self[code] = folded
+        return folded
+
+
+# Enough for every script young people write in; a message of rare characters is folded
+# without growing the table further.
+_CHARACTERS_KEPT = 20_000
+_FOLDED_CHARACTERS = _FoldedCharacters()
+
+
+def _spell_out_danish(text: str) -> str:
+    if text.isascii():
+        return text
+    for letter, spelled in _DANISH:
+        text = text.replace(letter, spelled)
+    return text
+
+
+def _is_flag_half(token: str) -> bool:
+    return len(token) == 1 and ord(token) in _REGIONAL_INDICATORS
+
+
+def fold(text: str) -> str:
+    """The comparable form of ``text``: "Hjælp!! 👍🏽" -> "hjaelp 👍"."""
+    if isinstance(text, Folded):
+        return text.folded
+    # Compose first so a decomposed "å" (as some phones and macOS send it) is spelled out
+    # as "aa" instead of losing its ring; the K also makes full-width "Ｊａ" plain "Ja".
+    text = _spell_out_danish(unicodedata.normalize("NFKC", text).casefold())
+    spaced = _spell_out_danish(unicodedata.normalize("NFKD", text)).translate(_FOLDED_CHARACTERS)
+    if not _FLAG_HALF.search(spaced):
+        return " ".join(spaced.split())
+    words: list[str] = []
+    for token in spaced.split():
+        if words and _is_flag_half(token) and _is_flag_half(words[-1]):
+            words[-1] += token  # two regional indicators are one flag
+        else:
+            words.append(token)
     return " ".join(words)
 
 
 def tokens(text: str) -> list[str]:
     return fold(text).split()
+
+
+class Folded(str):
+    """A message as written that keeps what ``fold`` makes of it. The engine folds each message
+    once, as it arrives, and hands this on as the message's text: everything here that is given
+    one reads its tokens instead of folding the message again."""
+
+    folded: str
+    tokens: tuple[str, ...]
+    whole: tuple[str, ...]  # what ``is_exactly`` compares (``_whole``)
+    first_word: int | None
+    # Where a keyword or an answer may begin: the first token, and the first word ("🙏 hjælp").
+    starts: tuple[int, ...]
+
+    def __new__(cls, text: str) -> Folded:
+        message = super().__new__(cls, text)
+        message.folded = fold(text)
+        message.tokens = tuple(message.folded.split())
+        if message.folded.isascii():  # no emoji, so every token is a word
+            message.whole, message.first_word = message.tokens, (0 if message.tokens else None)
+        else:
+            message.whole = _whole(message.tokens)
+            message.first_word = next((i for i, token in enumerate(message.tokens) if _is_word(token)), None)
+        if not message.tokens:
+            message.starts = ()
+        elif message.first_word in (None, 0):
+            message.starts = (0,)
+        else:
+            message.starts = (0, message.first_word)
+        return message
+
+
+def folded(text: str) -> Folded:
+    return text if isinstance(text, Folded) else Folded(text)
+
+
+def _whole(tokens: Sequence[str]) -> tuple[str, ...]:
+    """What a whole message is compared by: its words, or its emoji when it has no words."""
+    return tuple(token for token in tokens if _is_word(token)) or tuple(tokens)
 
 
 @lru_cache(maxsize=4096)
@@ -181,7 +286,7 @@ def _is_emoji(token: str) -> bool:
 
 
 def _is_word(token: str) -> bool:
-    return not _is_emoji(token)
+    return not _is_emoji_char(token[0])
 
 
 def edit_distance(a: str, b: str, limit: int | None = None) -> int:
@@ -223,40 +328,157 @@ def _distance(said: str, wanted: str) -> int | None:
     """How many slips turn ``said`` into ``wanted``, or None when too many to be a typo."""
     if said == wanted:
         return 0
-    if _is_emoji(said) or _is_emoji(wanted):
-        return None
-    if said.isalpha() and _HELD_KEY.sub(r"\1", said) == wanted:
+    # A key held down only ever makes a word longer: "jaaaa" is "ja".
+    if len(said) > len(wanted) + 1 and said.isalpha() and _HELD_KEY.sub(r"\1", said) == wanted:
         return 0
     allowed = _allowed_slips(wanted)
-    if allowed == 0 or abs(len(said) - len(wanted)) > allowed:
+    if allowed == 0 or abs(len(said) - len(wanted)) > allowed or _is_emoji(said) or _is_emoji(wanted):
         return None
     distance = edit_distance(said, wanted, allowed)
     return distance if distance <= allowed else None
 
 
-def _match_at(said: list[str], start: int, wanted: tuple[str, ...]) -> tuple[int, int] | None:
+@lru_cache(maxsize=4096)
+def _run_together(wanted: tuple[str, ...]) -> str | None:
+    """"tjekind", "nejtak": the words of a phrase without the space, the first thing a thumb
+    leaves out; None for a phrase of one word or with emoji."""
+    return "".join(wanted) if len(wanted) > 1 and all(_is_word(token) for token in wanted) else None
+
+
+def _match_at(said: Sequence[str], start: int, wanted: tuple[str, ...]) -> tuple[int, int] | None:
     """(slips, tokens used) when ``wanted`` starts at ``said[start]``, else None."""
     if not wanted or start >= len(said):
         return None
     if start + len(wanted) <= len(said):
         total = 0
-        for got, want in zip(said[start:], wanted, strict=False):
+        for got, want in zip(said[start:start + len(wanted)], wanted, strict=True):
             slips = _distance(got, want)
             if slips is None:
                 break
             total += slips
         else:
             return total, len(wanted)
-    if len(wanted) > 1 and all(_is_word(token) for token in wanted):
-        # "tjekind", "nejtak": the space is the first thing a thumb leaves out.
-        slips = _distance(said[start], "".join(wanted))
+    run_together = _run_together(wanted)
+    if run_together is not None:
+        slips = _distance(said[start], run_together)
         if slips is not None:
             return slips, 1
     return None
 
 
-def _first_word(said: list[str]) -> int | None:
-    return next((i for i, token in enumerate(said) if _is_word(token)), None)
+def _opening_forms(wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """What a token at the start of ``wanted`` is compared with in ``_match_at``: its first token,
+    and all its words run together."""
+    if not wanted:
+        return ()
+    run_together = _run_together(wanted)
+    return (wanted[0],) if run_together is None else (wanted[0], run_together)
+
+
+def deletions(word: str, depth: int = 1) -> set[str]:
+    """``word`` and every form of it with up to ``depth`` letters left out: two words up to
+    ``depth`` slips apart (missing, extra, wrong or swapped letters) share one of these."""
+    return {"".join(kept) for length in range(max(0, len(word) - depth), len(word) + 1) for kept in combinations(word, length)}
+
+
+_WORDS_REMEMBERED = 50_000  # per index; then it starts again, rather than growing without end
+
+
+class _PhraseIndex:
+    """Phrases, and which of them fit a message from a given token on (``_match_at``), found by
+    lookups instead of trying every phrase. Only a phrase the token may open is tried: the token
+    is one of the phrase's ``_opening_forms``, is one with a key held down, or shares a form with
+    it once each has up to the form's allowed slips of letters left out."""
+
+    def __init__(self, phrases: Iterable[tuple[str, ...]]) -> None:
+        self.phrases = list(phrases)
+        self._exact: dict[str, set[int]] = {}
+        self._by_deletion: dict[str, set[int]] = {}
+        # How many letters to leave out of a token of this length to meet any form it could be a
+        # slip of: the form's allowed slips, less the letters the token lacks to be as long.
+        self._depth_by_length: dict[int, int] = {}
+        self._seen: dict[str, frozenset[int]] = {}
+        for index, wanted in enumerate(self.phrases):
+            for form in _opening_forms(wanted):
+                self._exact.setdefault(form, set()).add(index)
+                allowed = _allowed_slips(form) if _is_word(form) else 0
+                if not allowed:
+                    continue
+                for variant in deletions(form, allowed):
+                    self._by_deletion.setdefault(variant, set()).add(index)
+                for length in range(len(form) - allowed, len(form) + allowed + 1):
+                    depth = allowed - max(0, len(form) - length)
+                    self._depth_by_length[length] = max(self._depth_by_length.get(length, 0), depth)
+
+    def _opened_by(self, token: str) -> frozenset[int]:
+        """The phrases ``token`` may open; remembered, since the same words come back."""
+        known = self._seen.get(token)
+        if known is None:
+            if len(self._seen) >= _WORDS_REMEMBERED:
+                self._seen.clear()
+            known = self._seen[token] = frozenset(self._opened_by_unseen(token))
+        return known
+
+    def _opened_by_unseen(self, token: str) -> set[int]:
+        found = set(self._exact.get(token, ()))
+        if _is_emoji(token):
+            return found
+        if token.isalpha():
+            found.update(self._exact.get(_HELD_KEY.sub(r"\1", token), ()))
+        depth = self._depth_by_length.get(len(token))
+        if depth is not None:
+            for variant in self._by_deletion.keys() & deletions(token, depth):
+                found.update(self._by_deletion[variant])
+        return found
+
+    def at(self, said: Sequence[str], start: int) -> list[tuple[int, tuple[int, int]]]:
+        """(phrase, (slips, tokens used)) for every phrase that fits ``said`` from ``start`` on."""
+        if start >= len(said):
+            return []
+        found = []
+        for index in self._opened_by(said[start]):
+            hit = _match_at(said, start, self.phrases[index])
+            if hit is not None:
+                found.append((index, hit))
+        return found
+
+
+def _opening_start(said: Folded, wanted: tuple[str, ...]) -> int | None:
+    """Where a message opens with ``wanted``: at its first word, unless ``wanted`` is emoji.
+    "🙏 hjælp": an emoji in front is decoration, not a different request."""
+    return said.first_word if _is_word(wanted[0]) else 0
+
+
+class Keywords:
+    """Keywords (a flow's triggers, check-in words, STOP), folded and indexed once, when they are
+    read, for the two questions each message asks of them: which one is the whole message
+    (``exactly``, as ``is_exactly``), and which ones it opens with (``openings``, as
+    ``keyword_slips``). A keyword is known by its position in the list."""
+
+    def __init__(self, keywords: Iterable[str]) -> None:
+        self._index = _PhraseIndex(_phrase(keyword) for keyword in keywords)
+        self._wholes: dict[tuple[str, ...], int] = {}
+        for index, wanted in enumerate(self._index.phrases):
+            if wanted:
+                self._wholes.setdefault(_whole(wanted), index)
+
+    def exactly(self, text: str) -> int | None:
+        """The first keyword that is the whole message, or None."""
+        return self._wholes.get(folded(text).whole)
+
+    def openings(self, text: str) -> list[tuple[int, int]]:
+        """(keyword, slips) for every keyword the message opens with, in the keywords' order."""
+        said = folded(text)
+        return sorted(
+            (index, slips)
+            for start in said.starts
+            for index, (slips, _) in self._index.at(said.tokens, start)
+            if start == _opening_start(said, self._index.phrases[index])
+        )
+
+    def opening(self, text: str) -> tuple[int, int] | None:
+        """(keyword, slips) for the first keyword the message opens with, or None."""
+        return next(iter(self.openings(text)), None)
 
 
 def matches_keyword(text: str, keyword: str) -> bool:
@@ -271,99 +493,110 @@ def keyword_slips(text: str, keyword: str) -> int | None:
     wanted = _phrase(keyword)
     if not wanted:
         return None
-    said = tokens(text)
-    start = 0
-    if _is_word(wanted[0]):
-        # "🙏 hjælp": an emoji in front is decoration, not a different request.
-        first = _first_word(said)
-        if first is None:
-            return None
-        start = first
-    hit = _match_at(said, start, wanted)
+    said = folded(text)
+    start = _opening_start(said, wanted)
+    hit = None if start is None else _match_at(said.tokens, start, wanted)
     return None if hit is None else hit[0]
 
 
 def begins_with_common_answer(text: str) -> bool:
     """Does the message start with a common answer as written ("helt fint", "ja", "tak")? Such an
     answer is what it says, never a typo of a keyword ("helt" is one slip from HELP)."""
-    return any(keyword_slips(text, answer) == 0 for _, answers in COMMON_ANSWERS for answer in answers)
+    return any(slips == 0 for _, slips in _common_answers().openings(text))
 
 
 def is_exactly(text: str, keyword: str) -> bool:
     """Is the whole message ``keyword`` and nothing more (case, accents, punctuation and emoji aside)?"""
     wanted = _phrase(keyword)
-    said = tokens(text)
-    wanted_words = [token for token in wanted if _is_word(token)]
-    if wanted_words:
-        return [token for token in said if _is_word(token)] == wanted_words
-    return bool(wanted) and said == list(wanted)
+    return bool(wanted) and folded(text).whole == _whole(wanted)
 
 
 _YES_PHRASES = frozenset(_phrase(phrase) for phrase in YES_NO["yes"])
 _NO_PHRASES = frozenset(_phrase(phrase) for phrase in YES_NO["no"])
-_NOT_A_NO_PHRASES = tuple(_phrase(phrase) for phrase in _NOT_A_NO)
+_NOT_A_NO_PHRASES = _PhraseIndex(_phrase(phrase) for phrase in _NOT_A_NO)
 
 
 def _is_negation(token: str) -> bool:
     return token in _NEGATIONS or _HELD_KEY.sub(r"\1", token) in _NEGATIONS
 
 
-def _candidates(said: list[str], groups: list[tuple[str, list[str]]]) -> list[tuple[tuple[int, int, int], int]]:
-    """Every (rank, group index) whose phrase fits the message; higher rank is a better fit.
+@dataclass(frozen=True)
+class _PreparedLexicon:
+    index: _PhraseIndex  # the phrases of every category
+    categories: list[int]  # each phrase's category
+    emoji_phrases: dict[str, list[int]]  # the phrases of emoji only, by their first emoji
+    yes_categories: frozenset[int]  # never found in a message with a negation in it
+
+    @classmethod
+    def of(cls, lexicon: Mapping[str, list[str]]) -> _PreparedLexicon:
+        phrases = [(category, wanted) for category, words in enumerate(lexicon.values()) for phrase in words if (wanted := _phrase(phrase))]
+        emoji_phrases: dict[str, list[int]] = {}
+        for entry, (_, wanted) in enumerate(phrases):
+            if all(_is_emoji(token) for token in wanted):
+                emoji_phrases.setdefault(wanted[0], []).append(entry)
+        yes_categories = frozenset(category for category, name in enumerate(lexicon) if fold(name) in ("yes", "ja"))
+        index = _PhraseIndex(wanted for _, wanted in phrases)
+        return cls(index, [category for category, _ in phrases], emoji_phrases, yes_categories)
+
+
+def _candidates(said: Folded, lexicon: Lexicon) -> list[tuple[tuple[int, int, int], int]]:
+    """Every (rank, category) whose phrase fits the message; higher rank is a better fit.
 
     Rank: more phrase words, then fewer slips, then earlier in the message.
     """
-    first = _first_word(said)
-    starts = {0} if first is None else {0, first}
-    negated = any(_is_negation(token) for token in said if _is_word(token))
-    not_a_no = any(_match_at(said, 0, idiom) is not None for idiom in _NOT_A_NO_PHRASES)
+    prepared = lexicon.prepared
+    negated = any(_is_negation(token) for token in said.tokens if _is_word(token))
+    not_a_no = bool(_NOT_A_NO_PHRASES.at(said.tokens, 0))
+
+    def refused(category: int, wanted: tuple[str, ...]) -> bool:
+        if negated and (category in prepared.yes_categories or wanted in _YES_PHRASES):
+            return True
+        return not_a_no and wanted in _NO_PHRASES
+
     found = []
-    for index, (name, phrases) in enumerate(groups):
-        yes_group = fold(name) in ("yes", "ja")
-        for phrase in phrases:
-            wanted = _phrase(phrase)
-            if not wanted:
-                continue
-            if negated and (yes_group or wanted in _YES_PHRASES):
-                continue
-            if not_a_no and wanted in _NO_PHRASES:
-                continue
-            for start in starts:
-                hit = _match_at(said, start, wanted)
-                if hit is not None:
-                    found.append(((len(wanted), -hit[0], -start), index))
-            if all(_is_emoji(token) for token in wanted):
-                # "haha 👍": an emoji answer counts wherever it stands.
-                for start in range(len(said) - len(wanted) + 1):
-                    if tuple(said[start:start + len(wanted)]) == wanted:
-                        found.append(((len(wanted), 0, -start), index))
+    for start in said.starts:
+        for entry, (slips, _) in prepared.index.at(said.tokens, start):
+            category, wanted = prepared.categories[entry], prepared.index.phrases[entry]
+            if not refused(category, wanted):
+                found.append(((len(wanted), -slips, -start), category))
+    # "haha 👍": an emoji answer counts wherever it stands.
+    for start, token in enumerate(said.tokens):
+        for entry in prepared.emoji_phrases.get(token, ()):
+            category, wanted = prepared.categories[entry], prepared.index.phrases[entry]
+            if not refused(category, wanted) and said.tokens[start:start + len(wanted)] == wanted:
+                found.append(((len(wanted), 0, -start), category))
     return found
 
 
-def classify(text: str, lexicon: dict[str, list[str]]) -> str | None:
+def _lexicon(categories: Mapping[str, list[str]]) -> Lexicon:
+    # A lexicon made for one message (a test's, a list of offered times) is prepared for it alone.
+    return categories if isinstance(categories, Lexicon) else Lexicon(categories)
+
+
+def classify(text: str, lexicon: Mapping[str, list[str]]) -> str | None:
     """The ``lexicon`` category the message opens with ("ja tak, vi ses" -> "yes"), or None.
 
     The longest matching phrase wins ("kan ikke" beats "kan"); then the fewest typos, then
     the phrase earliest in the message, then the category listed first.
     """
-    said = tokens(text)
-    if not said:
+    said = folded(text)
+    if not said.tokens:
         return None
-    names = list(lexicon)
-    found = _candidates(said, [(name, lexicon[name]) for name in names])
+    prepared = _lexicon(lexicon)
+    found = _candidates(said, prepared)
     if not found:
         return None
     _, index = max(found, key=lambda item: (item[0], -item[1]))
-    return names[index]
+    return list(prepared)[index]
 
 
-def _number_choice(said: list[str], count: int) -> int | None:
-    first = _first_word(said)
+def _number_choice(said: Folded, count: int) -> int | None:
+    first = said.first_word
     if first is None:
         return None
-    token = said[first]
-    if token in _NUMBER_WORDS and first + 1 < len(said):
-        token = said[first + 1]
+    token = said.tokens[first]
+    if token in _NUMBER_WORDS and first + 1 < len(said.tokens):
+        token = said.tokens[first + 1]
     elif token.startswith("nr") and token[2:].isdigit():
         token = token[2:]  # "nr.2" folds to "nr 2", but "nr2" is one word
     if token.isdigit() and 1 <= int(token) <= count:
@@ -371,19 +604,19 @@ def _number_choice(said: list[str], count: int) -> int | None:
     return None
 
 
-def match_choice(text: str, options: list[list[str]]) -> int | None:
+def match_choice(text: str, options: Sequence[Sequence[str]] | Lexicon) -> int | None:
     """Which option (0-based) the message picks: by its number ("2", "2.", "nr 2") or its words.
 
-    None when nothing fits, or when two options fit equally well.
+    ``options``: each option's words, or the same prepared once (``Lexicon.of_choices``). None
+    when nothing fits, or when two options fit equally well.
     """
-    said = tokens(text)
-    if not said or not options:
+    said = folded(text)
+    if not said.tokens or not options:
         return None
     number = _number_choice(said, len(options))
     if number is not None:
         return number
-    # Name each option after itself so a "ja"/"yes" option is not treated as the built-in yes.
-    found = _candidates(said, [(f"option {i}", words) for i, words in enumerate(options)])
+    found = _candidates(said, options if isinstance(options, Lexicon) else Lexicon.of_choices(options))
     if not found:
         return None
     best = max(rank for rank, _ in found)
@@ -400,7 +633,7 @@ def match_choice(text: str, options: list[list[str]]) -> int | None:
 # The emoji are the faces, hands and hearts young people answer with; each one's score is in
 # tests/corpus/mood_emoji.yaml (run by the tests) and docs/flows.md. Those that mean too many
 # things (🥹 🤔 💀 🖤) are left out, so they are asked about again.
-MOOD: dict[str, list[str]] = {
+MOOD = Lexicon({
     "1": [
         "rigtig dårligt", "rigtig skidt", "rigtig træls", "meget dårligt", "meget skidt",
         "mega dårligt", "mega skidt", "mega træls", "super dårligt", "super skidt", "super træls",
@@ -452,7 +685,7 @@ MOOD: dict[str, list[str]] = {
         "😄", "😀", "😁", "😃", "🥳", "😍", "🤩", "🥰", "❤️", "😆", "🙌",
         "♥️", "💕", "💖", "💗", "💓", "💞", "💘", "🧡", "💛", "💚", "💙", "💜", "🤍", "🫶",
     ],
-}
+})
 
 # Words young people answer questions with. A keyword that takes one from its question starts a
 # conversation instead of the answer being heard ("FOOD" caught "good"): flows check warns of it
@@ -464,6 +697,12 @@ COMMON_ANSWERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("a common answer to how someone is", tuple(word for words in MOOD.values() for word in words)),
     ("a common thank-you", ("tak", "mange tak", "tusind tak", "thanks", "thank you")),
 )
+
+
+@lru_cache(maxsize=1)
+def _common_answers() -> Keywords:
+    # Prepared at the first typo of a keyword, not by every process that imports this module.
+    return Keywords(answer for _, answers in COMMON_ANSWERS for answer in answers)
 
 # "4/5" and "2 ud af 5" name the scale, not a second answer. The slash goes before folding,
 # which would turn it into a space ("4 5", two numbers).
@@ -510,24 +749,19 @@ def _mood_words(said: list[str]) -> int | None:
     """The score the message's words, or else its emoji, say; None when unclear."""
     best: tuple[bool, int, int] | None = None
     winners: list[tuple[int, int]] = []  # (score, start) of every match as good as the best
-    for name, phrases in MOOD.items():
-        for phrase in phrases:
-            wanted = _phrase(phrase)
-            if not wanted:
-                continue
-            for start in range(len(said)):
-                hit = _match_at(said, start, wanted)
-                if hit is None:
-                    continue
-                slips, used = hit
-                if slips and any(token in _SPELLED_SCORES for token in said[start:start + used]):
-                    continue  # "fire" is 4, not a slip of "fine"; numbers are never typos
-                # Words over emoji ("dårligt 🙂" is a polite smile), then more words, then fewer slips.
-                rank = (_is_word(wanted[0]), len(wanted), -slips)
-                if best is None or rank > best:
-                    best, winners = rank, []
-                if rank == best:
-                    winners.append((int(name), start))
+    prepared = MOOD.prepared
+    scores = [int(name) for name in MOOD]
+    for start in range(len(said)):
+        for entry, (slips, used) in prepared.index.at(said, start):
+            category, wanted = prepared.categories[entry], prepared.index.phrases[entry]
+            if slips and any(token in _SPELLED_SCORES for token in said[start:start + used]):
+                continue  # "fire" is 4, not a slip of "fine"; numbers are never typos
+            # Words over emoji ("dårligt 🙂" is a polite smile), then more words, then fewer slips.
+            rank = (_is_word(wanted[0]), len(wanted), -slips)
+            if best is None or rank > best:
+                best, winners = rank, []
+            if rank == best:
+                winners.append((scores[category], start))
     scores = {score for score, _ in winners}
     if len(scores) != 1:
         return None  # nothing fits, or "ok, skidt": two answers as good as each other

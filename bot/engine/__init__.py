@@ -49,6 +49,9 @@ class Turn:
 
     @classmethod
     def of(cls, flows: FlowSet, contact: ContactView, state: State | None, event: Event, now: datetime, zone: ZoneInfo) -> Turn:
+        if isinstance(event, IncomingText):
+            # Folded once, here: every rule and step after it reads this fold of the message.
+            event = IncomingText(textmatch.folded(event.text))
         ctx = Context(contact, now, zone, event.text if isinstance(event, IncomingText) else None)
         timed_out = isinstance(event, TimedOut) and state is not None and state.timeout_at is not None and state.timeout_at <= now
         # A step's own timeout gets its turn even once the conversation is past its expiry.
@@ -102,12 +105,12 @@ def _edge_answer(turn: Turn) -> Outcome | None:
     return turn.unchanged() if transition is None else _follow(turn.flows, turn.ctx, transition)
 
 
-def _says(text: str, words: tuple[str, ...]) -> bool:
-    return any(textmatch.is_exactly(text, word) for word in words)
+_OPT_OUT = textmatch.Keywords(OPT_OUT_WORDS)
+_OPT_IN = textmatch.Keywords(OPT_IN_WORDS)
 
 
 def _opt_out(turn: Turn) -> Outcome | None:
-    if not _says(turn.text, OPT_OUT_WORDS):
+    if _OPT_OUT.exactly(turn.text) is None:
         return None
     turn.ctx.actions.append(actions.OptOut())
     turn.ctx.say_system("opted_out", even_if_opted_out=True)
@@ -115,7 +118,7 @@ def _opt_out(turn: Turn) -> Outcome | None:
 
 
 def _opt_in(turn: Turn) -> Outcome | None:
-    if not (turn.contact.opted_out and _says(turn.text, OPT_IN_WORDS)):
+    if not (turn.contact.opted_out and _OPT_IN.exactly(turn.text) is not None):
         return None
     turn.ctx.actions.append(actions.OptIn())
     turn.ctx.say_system("opted_in", even_if_opted_out=True)

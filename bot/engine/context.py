@@ -1,6 +1,7 @@
 """What a step may do while it runs: speak, save, notify. It only records; the edges act."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,11 +24,15 @@ class Context:
         self.flow: str | None = None
         self.step: str | None = None
         self.actions: list[actions.Action] = []
+        self._variables: Mapping[str, object] | None = None
 
-    def variables(self) -> dict[str, object]:
-        return contact_variables(
-            name=self.name, language=self.language, fields=self.fields, now=self.now, zone=self.zone, answer=self.answer or ""
-        )
+    def variables(self) -> Mapping[str, object]:
+        # Most texts a step says read them; worked out once, and again only after ``save``.
+        if self._variables is None:
+            self._variables = contact_variables(
+                name=self.name, language=self.language, fields=self.fields, now=self.now, zone=self.zone, answer=self.answer or ""
+            )
+        return self._variables
 
     def render(self, text: Text) -> str:
         return render(text_in(text, self.language), self.variables())
@@ -55,6 +60,7 @@ class Context:
             self.language = value
         else:
             self.fields[field] = value
+        self._variables = None
         self.actions.append(actions.SaveField(field, value))
 
     def notify(self, text: Text, to: list[str] | tuple[str, ...] = ()) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core import danger
 from bot.core.phrases import Phrases
@@ -136,7 +137,6 @@ class Counselling(Schedule):
         default_factory=list,
         description="Instagram accounts (ids) that are the counselling service's own: every message to them is anonymous, no RÅD needed",
     )
-    _danger: Phrases = PrivateAttr()
 
     def say(self, name: str, language: str, **variables) -> str:
         return render(text_in(getattr(self.texts, name), language), {"language": language, **variables})
@@ -148,9 +148,14 @@ class Counselling(Schedule):
     def alert(self, reason: str, **variables) -> str:
         return render(getattr(self.alerts, reason), variables)
 
+    @cached_property
+    def _danger(self) -> Phrases:
+        return danger.words_of_danger([*self.danger_words.da, *self.danger_words.en], self.danger_words.ordinary)
+
     def model_post_init(self, context: object, /) -> None:
-        # Prepared once, as the file loads, not for every message.
-        self._danger = danger.words_of_danger([*self.danger_words.da, *self.danger_words.en], self.danger_words.ordinary)
+        # Prepared once, as the file loads, not for every message. A cached property rather than a
+        # pydantic private attribute, which costs microseconds to read: this is read for every message.
+        _ = self._danger
 
     def danger_in(self, text: str) -> str | None:
         """The word of danger (built in or the file's) found in ``text``, as written in its list, or None."""

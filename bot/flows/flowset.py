@@ -33,6 +33,11 @@ class FlowSet:
         ]
         # "TJEK IND" must be tried before a flow whose keyword is "TJEK".
         self._triggers = sorted(triggers, key=lambda t: len(textmatch.tokens(t.keyword)), reverse=True)
+        # Folded and indexed once, here: every message is compared with all of them.
+        self._keywords = textmatch.Keywords(trigger.keyword for trigger in self._triggers)
+        self._checkin_words = textmatch.Keywords(
+            word for community in self.communities.values() if community.meets for word in community.checkin.words
+        )
         self.catch_all = next((name for name, flow in self.flows.items() if flow.catch_all), None)
 
     def instagram_owner(self, account: str) -> str | None:
@@ -44,27 +49,25 @@ class FlowSet:
     def is_checkin(self, text: str) -> bool:
         """Is the whole message a community's check-in word ("HER", "📍")? Never a prefix:
         "her er mit spørgsmål" is a question."""
-        return any(
-            textmatch.is_exactly(text, word) for community in self.communities.values() if community.meets for word in community.checkin.words
-        )
+        return self._checkin_words.exactly(text) is not None
 
     def match_trigger(self, text: str) -> Trigger | None:
         """The keyword the message starts a flow with. Only a keyword written as it is says which
         language was chosen: one reached through a typo ("hjlp" is a slip of HELP) implies none,
         so a Danish contact stays Danish. A typo never beats a common answer written as it is."""
-        exact = [t for t in self._triggers if textmatch.is_exactly(text, t.keyword)]
-        if exact:
-            return exact[0]
-        for trigger in self._triggers:
-            slips = textmatch.keyword_slips(text, trigger.keyword)
-            if slips is None:
-                continue
-            if slips == 0:
-                return trigger
-            if textmatch.begins_with_common_answer(text):
-                return None  # "helt fint" is an answer, not a slip of HELP
-            return replace(trigger, language=None)
-        return None
+        said = textmatch.folded(text)
+        exact = self._keywords.exactly(said)
+        if exact is not None:
+            return self._triggers[exact]
+        opening = self._keywords.opening(said)
+        if opening is None:
+            return None
+        index, slips = opening
+        if slips == 0:
+            return self._triggers[index]
+        if textmatch.begins_with_common_answer(said):
+            return None  # "helt fint" is an answer, not a slip of HELP
+        return replace(self._triggers[index], language=None)
 
     def danger_in(self, text: str) -> str | None:
         """The word of danger found in ``text``: the built-in ones and the counselling file's."""
@@ -72,8 +75,9 @@ class FlowSet:
 
     def is_keyword(self, text: str) -> bool:
         """Is the whole message a keyword ("hjælp", "HJLP!"), rather than a sentence opening with one?"""
-        trigger = self.match_trigger(text)
-        return trigger is not None and len(textmatch.tokens(text)) <= len(textmatch.tokens(trigger.keyword))
+        said = textmatch.folded(text)
+        trigger = self.match_trigger(said)
+        return trigger is not None and len(said.tokens) <= len(textmatch.tokens(trigger.keyword))
 
     def known_fields(self) -> set[str]:
         names: set[str] = set()

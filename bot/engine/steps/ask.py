@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +32,7 @@ class Answer(BaseModel):
     go: str | None = Field(default=None, description="The step to go to after this answer")
 
 
+@lru_cache(maxsize=1024)  # asked for every answer, every time the question is put or answered
 def _builtin(key: str) -> str | None:
     folded = textmatch.fold(key)
     if folded in YES_KEYS:
@@ -62,6 +64,13 @@ class AskStep(StepBase):
         description="Show the answers as a numbered list (default: yes, unless the answers are only yes/no)",
     )
 
+    @cached_property
+    def _understood(self) -> textmatch.Lexicon:
+        # The answers' words, prepared once rather than for every message. A cached property, not
+        # a pydantic private attribute: those cost microseconds to read.
+        options = {key: self._synonyms(key, answer) for key, answer in self.answers.items()}
+        return textmatch.Lexicon.of_choices(list(options.values())) if self._listed() else textmatch.Lexicon(options)
+
     def _listed(self) -> bool:
         if self.list_answers is not None:
             return self.list_answers
@@ -91,12 +100,10 @@ class AskStep(StepBase):
         return words
 
     def _understand(self, text: str) -> str | None:
-        keys = list(self.answers)
-        options = [self._synonyms(key, self.answers[key]) for key in keys]
         if self._listed():
-            index = textmatch.match_choice(text, options)
-            return None if index is None else keys[index]
-        return textmatch.classify(text, dict(zip(keys, options, strict=True)))
+            index = textmatch.match_choice(text, self._understood)
+            return None if index is None else list(self.answers)[index]
+        return textmatch.classify(text, self._understood)
 
     def _put_question(self, ctx: Context, prefix: str | None = None) -> None:
         choices = self._labels(ctx.language, ctx.render) if self._listed() else None
