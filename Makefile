@@ -35,7 +35,8 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 # Real processes through real faults (worker killed, Redis restarted and flushed, provider errors,
-# web killed under load): prints what was sent, lost and doubled; fails on any loss or double.
+# web killed under load, a release rolled out while messages flow): prints what was sent, lost and
+# doubled; fails on any loss or double.
 faults: install
 	$(PY) bench/faults.py
 

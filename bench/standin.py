@@ -11,7 +11,9 @@ prints ``PORT <n>`` when it listens. ``GET /stats`` answers
 ``{"requests": n, "recipients": distinct, "max_per_recipient": m}``, ``GET /peak`` the most
 requests within any one second, ``GET /recipients`` how often each recipient was sent to;
 ``GET /arrivals`` when each send arrived (``time.monotonic()``, comparable across processes on
-Linux); ``POST /reset`` forgets. For the fault suite (``bench/faults.py``): ``POST /fail?status=429&times=N``
+Linux); ``GET /bodies`` what each recipient was sent, in the order it arrived, each as
+``[arrival, body]`` (``bench/scale_out.py`` checks a young person's replies came in order);
+``POST /reset`` forgets. For the fault suite (``bench/faults.py``): ``POST /fail?status=429&times=N``
 answers the next N sends with Twilio's error instead (429/20429 or 500/20500; nothing is
 created, nothing counted), ``POST /hang?seconds=S&times=N`` takes the next N sends (counted:
 Twilio has them) but answers only after S seconds.
@@ -27,7 +29,7 @@ import signal
 import sys
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from email.utils import formatdate
 from urllib.parse import parse_qs
 
@@ -38,6 +40,7 @@ class State:
         self.requests = 0
         self.delay = delay
         self.arrivals: list[float] = []
+        self.bodies: defaultdict[str, list[tuple[float, str]]] = defaultdict(list)
         self.failures: list[int] = []
         self.hangs: list[float] = []
 
@@ -143,6 +146,8 @@ class Connection(asyncio.Protocol):
             return 200, dict(self.state.recipients)
         if method == "GET" and path == "/arrivals":
             return 200, {"arrivals": self.state.arrivals}
+        if method == "GET" and path == "/bodies":
+            return 200, self.state.bodies
         if method == "GET" and path == "/stats":
             return 200, self.state.stats()
         if method == "GET" and path == "/peak":
@@ -150,6 +155,7 @@ class Connection(asyncio.Protocol):
         if method == "POST" and path == "/reset":
             self.state.recipients.clear()
             self.state.arrivals.clear()
+            self.state.bodies.clear()
             self.state.failures.clear()
             self.state.hangs.clear()
             self.state.requests = 0
@@ -165,9 +171,11 @@ class Connection(asyncio.Protocol):
     def _create(self, path: str, body: bytes) -> tuple[int, dict]:
         form = parse_qs(body.decode())
         to = form.get("To", [""])[0]
+        moment = time.monotonic()
         self.state.requests += 1
         self.state.recipients[to] += 1
-        self.state.arrivals.append(time.monotonic())
+        self.state.arrivals.append(moment)
+        self.state.bodies[to].append((moment, form.get("Body", [""])[0]))
         return 201, created(path.partition("?")[0], form, "SM" + uuid.uuid4().hex)
 
     def _answer(self, status: int, payload: dict) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import case_reply, faults, reminders_burst, scheduler_pass
+from bench import case_reply, faults, reminders_burst, scale_out, scheduler_pass
 
 
 @pytest.mark.slow
@@ -43,4 +43,13 @@ def test_faults_lose_nothing_and_send_nothing_twice(capsys):
     with capsys.disabled():
         print()
         result = faults.run()
+    assert result["problems"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_scale_out_through_kills_loses_nothing_and_keeps_each_young_persons_order(capsys):
+    with capsys.disabled():
+        print()
+        result = scale_out.run(contacts=500, per_contact=10, reminder_count=10_000)
     assert result["problems"] == []

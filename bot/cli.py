@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.api.commands import members, tokens
-from bot.command_runtime import command_runtime, echo_table, minute, ready_runtime, require_current_schema
+from bot.command_runtime import command_runtime, command_settings, echo_table, minute, ready_runtime, require_current_schema, require_current_schema_at
 from bot.config import ConfigError
 from bot.domain.staff import ROLES as STAFF_ROLES
 
@@ -38,12 +38,12 @@ def web(port: int | None, host: str, workers: int) -> None:
     """Serve the webhooks and API with gunicorn."""
     from bot.gunicorn import serve
 
-    runtime = command_runtime()
-    require_current_schema(runtime)
+    settings = command_settings()
+    require_current_schema_at(settings.sqlalchemy_url)
     for name in ("case_private_key", "case_previous_private_key"):
-        if getattr(runtime.settings, name):
+        if getattr(settings, name):
             click.echo(f"warning: {name.upper()} is set for the web process; only workers need it (docs/privacy.md)", err=True)
-    serve(host, port or runtime.settings.port, workers)
+    serve(host, port or settings.port, workers)
 
 
 @cli.command()
@@ -106,10 +106,17 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema."""
-    from bot.storage.migrate import upgrade
+    from bot.storage.migrate import SchemaState, schema_version, upgrade
 
-    runtime = command_runtime()
-    upgrade(runtime.settings.sqlalchemy_url)
+    url = command_runtime().settings.sqlalchemy_url
+    schema = schema_version(url)
+    if schema.state is SchemaState.NEWER:
+        # Alembic cannot step from a revision it has no script for; nothing here may touch that schema.
+        raise click.ClickException(
+            f"the database was migrated by a newer release (revision {schema.revision}; this release's newest is "
+            f"{schema.head}): run `ungebot db upgrade` from the newer release (docs/operations.md#upgrades)"
+        )
+    upgrade(url)
     click.echo("database is up to date")
 
 

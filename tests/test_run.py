@@ -87,7 +87,7 @@ def test_run_with_chat_answers_in_the_terminal(tmp_path):
     assert "Ungebot: Hej! Jeg er Ungebot" in output
     assert "No worker is running" not in output
     assert "INFO" not in output, "logs go to instance/ungebot.log, not into the chat"
-    assert "inbound message 1 recorded" in (tmp_path / "instance" / "ungebot.log").read_text()
+    assert "contact 1: 1 message(s) processed" in (tmp_path / "instance" / "ungebot.log").read_text()
     assert process.returncode == 0
 
 
