@@ -27,6 +27,12 @@ from bot.storage.models import Case, CaseMessage, CaseReceipt, CaseStat
 
 log = logging.getLogger(__name__)
 
+# Folded and indexed once: every inbound message on every channel is asked about them.
+_ALWAYS_ON = textmatch.Keywords(ALWAYS_ON_WORDS)
+_DELETE = textmatch.Keywords(DELETE_WORDS)
+_OPENINGS = textmatch.Keywords(OPEN_WORDS)
+_OPENING_WORDS, _OPENING_LANGUAGES = tuple(OPEN_WORDS), tuple(OPEN_WORDS.values())
+
 
 @dataclass(frozen=True)
 class Taken:
@@ -79,17 +85,18 @@ def take(
 
 def _stop_or_start(body: str) -> bool:
     """STOP is honoured for the number, also in the middle of a case."""
-    return any(textmatch.is_exactly(body, word) for word in ALWAYS_ON_WORDS)
+    return _ALWAYS_ON.exactly(body) is not None
 
 
 def case_route(body: str, *, listening: bool, anonymous: bool = False) -> tuple[tuple[str, str] | None, bool] | None:
     """Whether a message is the anonymous service's: None when it is not, else (the opening words
     if it opens or resumes a case, whether it deletes every case). ``listening``: the sender has an
     open case that takes what they write; ``anonymous``: it came to the service's own account."""
+    body = textmatch.folded(body)  # once, for the three questions below
     if not anonymous and _stop_or_start(body):
         return None
     opening = opening_words(body)
-    deleting = any(textmatch.is_exactly(body, word) for word in DELETE_WORDS)
+    deleting = _DELETE.exactly(body) is not None
     if not (opening or deleting or anonymous or listening):
         return None
     return opening, deleting
@@ -98,13 +105,13 @@ def case_route(body: str, *, listening: bool, anonymous: bool = False) -> tuple[
 def opening_words(body: str) -> tuple[str, str] | None:
     """(language, the rest of the message) when it opens a case: "RÅD jeg har et spørgsmål".
     A typo of ADVICE opens a Danish case: only the word as written chooses English."""
-    for word, language in OPEN_WORDS.items():
-        slips = textmatch.keyword_slips(body, word)
-        if slips is not None:
-            parts = body.strip().split(maxsplit=1)
-            rest = parts[1] if len(parts) > 1 and textmatch.matches_keyword(parts[0], word) else ""
-            return (language if slips == 0 else "da"), rest.strip()
-    return None
+    found = _OPENINGS.opening(body)
+    if found is None:
+        return None
+    index, slips = found
+    parts = body.strip().split(maxsplit=1)
+    rest = parts[1] if len(parts) > 1 and textmatch.matches_keyword(parts[0], _OPENING_WORDS[index]) else ""
+    return (_OPENING_LANGUAGES[index] if slips == 0 else "da"), rest.strip()
 
 
 def _open_case(session: Session, senders: tuple[str, ...]) -> Case | None:
