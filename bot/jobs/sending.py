@@ -207,8 +207,15 @@ def _send(runtime: Runtime, message_id: int, rows: _Rows | None = None) -> str:
         return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts)
     except AmbiguousSendError as exc:
         return _record_failure(runtime, message_id, exc, retry=False, attempt=claimed.attempts, status="unknown")
+    # A day-of message reaching someone whose anonymous case is listening: their answer to it is
+    # the message's, until they write RÅD again (the case itself stays open).
+    interrupting = (
+        keys_for(runtime.settings).sender_keys(claimed.channel, claimed.to_address)
+        if claimed.kind == "automatic" and claimed.contact_id is not None
+        else ()
+    )
     try:
-        rows.record_sent(message_id, result)
+        rows.record_sent(message_id, result, interrupting)
     except IntegrityError:
         # The provider gave an id it already gave another message: it accepted something, but
         # which delivery reports belong to which message cannot be told. Sending again could
@@ -217,8 +224,6 @@ def _send(runtime: Runtime, message_id: int, rows: _Rows | None = None) -> str:
         return _record_failure(runtime, message_id, duplicate, retry=False, attempt=claimed.attempts, status="unknown")
     if claimed.channel == "instagram":
         rows.account_works(claimed.channel, claimed.to_address.partition(":")[0])
-    if claimed.kind == "automatic" and claimed.contact_id is not None:
-        rows.interrupt_case(keys_for(runtime.settings).sender_keys(claimed.channel, claimed.to_address))
     log.info("outbound message %s handed to %s (attempt %d)", message_id, claimed.channel, claimed.attempts)
     return "sent"
 
@@ -281,20 +286,23 @@ class _Rows:
         found = self._run(_CLAIM[quiet], {"message_id": message_id, "now": now})
         return Claimed(*found[0]) if found else None
 
-    def interrupt_case(self, sender_keys: tuple[str, ...]) -> None:
-        """A reminder reached someone whose anonymous case is listening: their answer to it is
-        the reminder's, until they write RÅD again (the case itself stays open)."""
-        self._run(_INTERRUPT_CASE, {"recipients": list(sender_keys)})
-
     def account_works(self, channel: str, account: str) -> None:
         """A send went through: an account staff reconnected is connected again (one statement,
         on this connection, that changes nothing while the account is fine)."""
         self._run(_RECONNECTED, {"on_channel": channel, "account": account, "now": clock.now()})
 
-    def record_sent(self, message_id: int, result) -> None:
+    def record_sent(self, message_id: int, result, interrupting: tuple[str, ...] = ()) -> None:
+        """The provider's id and status on the row; and the listening cases of ``interrupting``
+        (sender keys) stop listening, in the same statement on PostgreSQL: one round trip for
+        each reminder instead of two."""
         now = clock.now()
         values = {"message_id": message_id, "sid": result.provider_id, "provider_status": result.status, "now": now}
-        found = self._run(_RECORD, values)
+        if interrupting and not self.runtime.db.is_sqlite:
+            found = self._run(_RECORD_AND_INTERRUPT, {**values, "recipients": list(interrupting)})
+        else:
+            found = self._run(_RECORD, values)
+            if interrupting:
+                self._run(_INTERRUPT_CASE, {"recipients": list(interrupting)})
         if found and found[0][0]:
             # Status callbacks that came before we knew the sid: apply them now (forward only).
             with self.runtime.db.session() as session:
@@ -362,6 +370,8 @@ _RECORD = (
     # Did status callbacks come before we knew the sid? (Same statement: one round trip.)
     .returning(exists().where(DeliveryReport.provider_id == bindparam("sid")))
 )
+# PostgreSQL runs a data-modifying WITH whether or not the statement reads it.
+_RECORD_AND_INTERRUPT = _RECORD.add_cte(_INTERRUPT_CASE.cte("interrupted"))
 
 
 def _claim_checked(runtime: Runtime, message_id: int, now: datetime) -> Claimed | str:
