@@ -89,6 +89,16 @@ def _spawn(args: list[str], log_file) -> subprocess.Popen:
     )
 
 
+def _end_what_it_left(child: subprocess.Popen) -> None:
+    """A dead child's own children (a gunicorn master's workers) are ended with it: each child has
+    a process group of its own, and a worker left over would hold the port and answer a request or
+    two for the dead master before it noticed and quit."""
+    try:
+        os.killpg(child.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        pass  # none left
+
+
 class Supervisor:
     """Keeps each child running: one that dies is started again, sooner if it had run a while."""
 
@@ -113,6 +123,7 @@ class Supervisor:
             for name, child in self.children.items():
                 if child.poll() is None or name in self._due:
                     continue
+                _end_what_it_left(child)
                 if moment - self._started[name] >= self.HEALTHY_AFTER:
                     self._restarts[name] = 0
                 delay = self.RESTART_DELAYS[min(self._restarts[name], len(self.RESTART_DELAYS) - 1)]
