@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import case_reply, faults, reminders_burst, scale_out, scheduler_pass
+from bench import case_reply, engine, faults, memory, reminders_burst, replies, scale_out, scheduler_pass, webhook_ingest
 
 
 @pytest.mark.slow
@@ -52,4 +52,40 @@ def test_scale_out_through_kills_loses_nothing_and_keeps_each_young_persons_orde
     with capsys.disabled():
         print()
         result = scale_out.run(contacts=500, per_contact=10, reminder_count=10_000)
+    assert result["problems"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_engine_answers_twenty_thousand_varied_messages_a_second(capsys):
+    with capsys.disabled():
+        print()
+        result = engine.run()
+    assert result["problems"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_webhook_ingest_reaches_a_quarter_of_bare_flask_and_p99_under_100_ms_at_200_a_second(capsys):
+    with capsys.disabled():
+        print()
+        result = webhook_ingest.run()
+    assert result["problems"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_hundred_replies_a_second_with_p99_under_half_a_second(capsys):
+    with capsys.disabled():
+        print()
+        result = replies.run()
+    assert result["problems"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_every_process_stays_under_seventy_mib_after_load(capsys):
+    with capsys.disabled():
+        print()
+        result = memory.run()
     assert result["problems"] == []

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from authlib.common.security import is_secure_transport
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -95,6 +94,9 @@ def _issuer(value: str) -> str:
     if not value:
         return value
     value = _url(value)
+    # Authlib's own rule, as its client applies it; imported only where an issuer is set.
+    from authlib.common.security import is_secure_transport
+
     if not is_secure_transport(value):
         raise ValueError(f"{value!r} is not an https URL")
     return value

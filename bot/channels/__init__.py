@@ -5,10 +5,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.channels.base import AmbiguousSendError, PermanentSendError, ReconnectNeeded, SendResult, TransientSendError
-from bot.channels.instagram import InstagramSender
-from bot.channels.terminal import TerminalSender
-from bot.channels.twilio_sms import TwilioSmsSender
-from bot.channels.webchat import WebchatSender
 
 # Which URN scheme addresses a contact on each channel.
 CHANNEL_SCHEMES = {"sms": "tel", "terminal": "tel", "instagram": "instagram", "webchat": "webchat"}
@@ -22,11 +18,37 @@ class _Channel:
     not_configured: str = ""
 
 
+# Each sender is imported when one is first made: the Twilio SDK and requests (some 12 MiB) belong in a process that
+# sends, not in every process that names a channel (the scheduler, the web).
+def _twilio_sms(settings):
+    from bot.channels.twilio_sms import TwilioSmsSender
+
+    return TwilioSmsSender(settings)
+
+
+def _instagram(settings):
+    from bot.channels.instagram import InstagramSender
+
+    return InstagramSender(settings)
+
+
+def _webchat(_settings):
+    from bot.channels.webchat import WebchatSender
+
+    return WebchatSender()
+
+
+def _terminal(_settings):
+    from bot.channels.terminal import TerminalSender
+
+    return TerminalSender()
+
+
 _CHANNELS = {
-    "sms": _Channel(TwilioSmsSender, lambda settings: settings.twilio_enabled, "TWILIO_ACCOUNT_SID is not set"),
-    "instagram": _Channel(InstagramSender, lambda settings: settings.instagram_enabled, "META_APP_SECRET is not set"),
-    "webchat": _Channel(lambda _settings: WebchatSender()),
-    "terminal": _Channel(lambda _settings: TerminalSender()),
+    "sms": _Channel(_twilio_sms, lambda settings: settings.twilio_enabled, "TWILIO_ACCOUNT_SID is not set"),
+    "instagram": _Channel(_instagram, lambda settings: settings.instagram_enabled, "META_APP_SECRET is not set"),
+    "webchat": _Channel(_webchat),
+    "terminal": _Channel(_terminal),
 }
 
 

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import requests
+if TYPE_CHECKING:
+    # Only named here: the senders that use requests import it, and a process that sends nothing
+    # (the scheduler, the web) never loads it for the errors below.
+    import requests
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
-from authlib.integrations.base_client.errors import MismatchingStateError
-from authlib.integrations.flask_client import OAuth, OAuthError
 from flask import abort, current_app, g, make_response, redirect, render_template, request, session, url_for
 from flask.blueprints import BlueprintSetupState
-from joserfc.errors import JoseError
 
 from bot.config import ConfigError
 from bot.console.access import SESSION_KEY, go_to, requires, runtime, viewer
@@ -45,6 +41,12 @@ AUDIT_DETAIL_MAX = 300  # StaffAudit.detail
 
 log = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    import requests
+
+# Authlib, joserfc, cryptography and requests (some 15 MiB) are imported by the single sign-on's
+# code alone, which runs only where OIDC_ISSUER is set: a console with passwords never loads them.
+
 
 @blueprint.record_once
 def _register_single_sign_on(state: BlueprintSetupState) -> None:
@@ -55,6 +57,8 @@ def _register_single_sign_on(state: BlueprintSetupState) -> None:
     unknown = sorted(set(settings.oidc_role_map.values()) - set(ALL_ROLES))
     if unknown:
         raise ConfigError(f"OIDC_ROLES: {', '.join(unknown)} is not a role here (the roles are {', '.join(ALL_ROLES)})")
+    from authlib.integrations.flask_client import OAuth
+
     state.app.extensions[SINGLE_SIGN_ON_CLIENT] = OAuth(state.app).register(
         "municipality",
         client_id=settings.oidc_client_id,
@@ -134,6 +138,8 @@ def _single_sign_on_client():
 @blueprint.get("/login/sso")
 def login_sso():
     client = _single_sign_on_client()
+    import requests
+
     try:
         return client.authorize_redirect(_sso_callback_url())
     except requests.RequestException as error:
@@ -157,6 +163,11 @@ def _sso_callback_url() -> str:
 @blueprint.get("/login/sso/callback")
 def login_sso_callback():
     client = _single_sign_on_client()
+    import requests
+    from authlib.integrations.base_client.errors import MismatchingStateError
+    from authlib.integrations.flask_client import OAuthError
+    from joserfc.errors import JoseError
+
     try:
         claims = client.authorize_access_token().get("userinfo")
     except MismatchingStateError:

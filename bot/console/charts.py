@@ -14,31 +14,44 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-import pygal
 from flask import Response, has_request_context, request
-from pygal.style import Style
 
-# The console's ink and its two accents; a series is told apart by its pattern first.
-STYLE = Style(
-    background="white",
-    plot_background="white",
-    foreground="#1f2328",
-    foreground_strong="#1f2328",
-    foreground_subtle="#6e7781",
-    colors=("#0b5cad", "#8a3b00", "#1a7f37", "#6639ba"),
-    font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    label_font_size=13,
-    major_label_font_size=13,
-    value_font_size=13,
-    legend_font_size=14,
-    title_font_size=16,
-    stroke_width=3,
-    guide_stroke_color="#d8dee4",
-    guide_stroke_dasharray="1,0",
-    major_guide_stroke_color="#d8dee4",
-    major_guide_stroke_dasharray="1,0",
-)
+if TYPE_CHECKING:
+    from pygal.style import Style
+
+
+@cache
+def _style() -> Style:
+    """The console's ink and its two accents; a series is told apart by its pattern first.
+
+    pygal (with its XML and SVG machinery) is imported when the first chart is drawn, not by
+    every web process that serves the console."""
+    from pygal.style import Style
+
+    return Style(
+        background="white",
+        plot_background="white",
+        foreground="#1f2328",
+        foreground_strong="#1f2328",
+        foreground_subtle="#6e7781",
+        colors=("#0b5cad", "#8a3b00", "#1a7f37", "#6639ba"),
+        font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+        label_font_size=13,
+        major_label_font_size=13,
+        value_font_size=13,
+        legend_font_size=14,
+        title_font_size=16,
+        stroke_width=3,
+        guide_stroke_color="#d8dee4",
+        guide_stroke_dasharray="1,0",
+        major_guide_stroke_color="#d8dee4",
+        major_guide_stroke_dasharray="1,0",
+    )
+
+
 PATTERNS = ("", "9,5", "2,4", "12,4,2,4")
 # The legend's boxes are colour only: the pattern is drawn in the series' name as well.
 PATTERN_MARKS = ("━━", "╺╸╺╸", "┈┈┈", "━╺╸━")
@@ -65,8 +78,11 @@ class Series:
 def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, y_range: tuple[float, float] | None = None) -> str:
     """A line chart of ``series`` over ``labels``, one pattern per series, values printed (when
     there is room for them), in the size the request asks for."""
+    import pygal
+
     size = SIZES.get(request.args.get("size", "") if has_request_context() else "", SIZES["wide"])
-    style = STYLE.__class__(**{**STYLE.__dict__, **dict.fromkeys(("label_font_size", "major_label_font_size", "value_font_size"), size.font)})
+    base = _style()
+    style = base.__class__(**{**base.__dict__, **dict.fromkeys(("label_font_size", "major_label_font_size", "value_font_size"), size.font)})
     chart = pygal.Line(
         style=style,
         width=size.width,

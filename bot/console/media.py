@@ -14,7 +14,6 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-import requests
 from flask import Response, abort, url_for
 
 from bot.console.access import requires, runtime, viewer
@@ -98,6 +97,8 @@ def case_media(alias: str, message_id: int, index: int):
 def streamed_from_twilio(path: str) -> Response:
     """The media at ``path`` (``twilio_media_path``), fetched with our account's credentials and
     streamed: inline only what a browser shows without running it, and sandboxed even then."""
+    import requests  # only here, where a picture is shown: the web process otherwise sends no HTTP request
+
     settings = runtime().settings
     try:
         upstream = requests.get(

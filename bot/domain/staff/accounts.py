@@ -34,19 +34,21 @@ import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
-import pyotp
-import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
-from nacl.encoding import URLSafeBase64Encoder
-from nacl.exceptions import CryptoError
-from nacl.secret import SecretBox
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.staff import ROLES, SECOND_FACTOR_ROLES
 from bot.storage.models import StaffAudit, StaffSession, StaffUser
+
+if TYPE_CHECKING:
+    from nacl.secret import SecretBox
+
+# pyotp, segno (with xml) and PyNaCl are imported by the second factor's functions: a web process
+# where only staff sign in (no second factor) never needs them.
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 EMAIL_MAX = 254
@@ -252,17 +254,23 @@ def check_password(session: Session, email: str, password: str, now: datetime) -
 # The second factor -------------------------------------------------------------------------------
 
 def new_totp_secret() -> str:
+    import pyotp
+
     return pyotp.random_base32()
 
 
 def provisioning_uri(user: StaffUser, secret: str, issuer: str = "Ungebot") -> str:
     """The otpauth:// address an authenticator app takes from the QR code."""
+    import pyotp
+
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
 
 
 def qr_svg(uri: str) -> str:
     """``uri`` as a QR code: an <svg> element for the page, drawn here so no one else sees the secret."""
     # No fixed size: the viewBox lets the page scale the whole code, quiet zone included, to fit.
+    import segno
+
     return segno.make(uri, error="m").svg_inline(scale=5, border=4, omitsize=True)
 
 
@@ -274,6 +282,8 @@ def enrol_second_factor(session: Session, user: StaffUser, secret: str, code: st
     step = _matching_step(secret, code, now)
     if step is None:
         return False
+    from nacl.encoding import URLSafeBase64Encoder
+
     user.totp_secret_sealed = _box(secret_key).encrypt(secret.encode(), encoder=URLSafeBase64Encoder).decode()
     user.totp_enrolled_at = now
     user.totp_last_step = step
@@ -286,6 +296,9 @@ def check_second_factor(session: Session, user: StaffUser, code: str, now: datet
     someone's shoulder is worth nothing once they have signed in with it."""
     if user.totp_secret_sealed is None:
         return False
+    from nacl.encoding import URLSafeBase64Encoder
+    from nacl.exceptions import CryptoError
+
     try:
         secret = _box(secret_key).decrypt(user.totp_secret_sealed.encode(), encoder=URLSafeBase64Encoder).decode()
     except CryptoError:
@@ -382,6 +395,8 @@ def _dummy_hash() -> str:
 
 
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    import pyotp
+
     totp = pyotp.TOTP(secret)
     code = code.replace(" ", "")  # apps show "123 456"
     current = totp.timecode(now)
@@ -404,6 +419,8 @@ def _claim_step(session: Session, user: StaffUser, step: int) -> bool:
 def _box(secret_key: str) -> SecretBox:
     if not secret_key:
         raise ValueError("no SECRET_KEY to seal with: pass settings.app_secret_key")
+    from nacl.secret import SecretBox
+
     return SecretBox(hmac.new(secret_key.encode(), KEY_PURPOSE, hashlib.sha256).digest())
 
 
