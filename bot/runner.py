@@ -1,6 +1,7 @@
 """``ungebot run``: web, worker and scheduler on one laptop, and Redis too if need be."""
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
@@ -93,10 +94,8 @@ def _end_what_it_left(child: subprocess.Popen) -> None:
     """A dead child's own children (a gunicorn master's workers) are ended with it: each child has
     a process group of its own, and a worker left over would hold the port and answer a request or
     two for the dead master before it noticed and quit."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # none left
         os.killpg(child.pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        pass  # none left
 
 
 class Supervisor:
