@@ -111,7 +111,7 @@ class Scheduler:
 
     def _lost_since(self, now) -> datetime | None:
         """``now`` when what is queued in Redis may be gone (Redis lost its data, a worker died)."""
-        lost = "Redis lost its queues (restarted or flushed)" if redis_lost_its_data(self.runtime) else None
+        lost = "Redis holds none of our queues (the first pass here, or Redis restarted empty or was flushed)" if redis_lost_its_data(self.runtime) else None
         dead = None if lost else liveness.workers_died(self.runtime)
         if not (lost or dead):
             return None
