@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 from test_console_attendance import a_falling_cafe
-from test_console_browser import DESKTOP, PHONE, new_page, no_accessibility_problems, shot
+from test_console_browser import DESKTOP, PHONE, new_page, no_accessibility_problems, shot, wait_until
 from test_console_browser import sign_in as browser_sign_in
 
 from bot.core import clock
@@ -79,7 +79,8 @@ def test_a_youth_worker_reads_the_schedule_and_marks_who_came_on_a_phone(browser
     expect(page.get_by_text("Faldende fremmøde:")).to_be_visible()
     chart = page.get_by_role("img", name="Linjediagram")
     expect(chart).to_be_visible()
-    assert chart.evaluate("image => image.complete && image.naturalWidth > 0"), "the chart's SVG loads under the page's policy"
+    # The SVG is a request of its own (drawn by pygal on the first chart): it may come after the page.
+    wait_until(lambda: chart.evaluate("image => image.complete && image.naturalWidth > 0"), "the chart's SVG loads under the page's policy")
     checked(page, "attendance-phone")
 
     page.get_by_role("link", name="Hvem kom? tors. 5. nov. 2026").click()

@@ -73,6 +73,13 @@ def wait_until(condition, what: str, timeout: float = 20):
     raise AssertionError(f"{what} within {timeout} s")
 
 
+def htmx_settled(page: Page) -> None:
+    """Wait until htmx has settled what it swapped in: until then its new forms are not yet wired
+    to htmx, and a click or an Enter quicker than any person (within htmx's 20 ms settle delay)
+    would submit one the old way, as a whole page."""
+    expect(page.locator(".htmx-added, .htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
+
+
 def urgent_case_by_sms(runtime, url: str, twilio) -> str:
     """RÅD, yes it is urgent, and the question, each answered by the worker before the next."""
     for number, body in enumerate(("RÅD", "Ja", QUESTION), start=1):

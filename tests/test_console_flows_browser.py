@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_console_browser import DESKTOP, PHONE, new_page, no_accessibility_problems, shot, wait_until
+from test_console_browser import DESKTOP, PHONE, htmx_settled, new_page, no_accessibility_problems, shot, wait_until
 from test_console_browser import sign_in as browser_sign_in
 from test_console_flows import ANDET, FAILING, PASSING, traces
 
@@ -68,6 +68,7 @@ def test_a_youth_worker_runs_the_demo_in_the_chat_on_a_phone_by_tapping_its_butt
     page.get_by_label("Den unges besked").fill("DEMO")
     page.get_by_role("button", name="Send", exact=True).click()
     expect(thread(page).get_by_text("Hej! Det her er en prøve. Hvad skal jeg kalde dig?")).to_be_visible()
+    htmx_settled(page)
     page.get_by_label("Den unges besked").fill("Sara")
     page.keyboard.press("Enter")
     expect(thread(page).get_by_text("Tak, Sara. Hvordan går din dag?", exact=True)).to_be_visible()
@@ -76,6 +77,7 @@ def test_a_youth_worker_runs_the_demo_in_the_chat_on_a_phone_by_tapping_its_butt
     expect(answers.get_by_role("button", name="Godt")).to_be_focused()
     answers.get_by_role("button", name="Skidt").click()
     expect(thread(page).get_by_text("Øv, det er jeg ked af. Vil du have, at en voksen skriver til dig?")).to_be_visible()
+    htmx_settled(page)
     page.get_by_label("Den unges besked").fill("ja")
     page.get_by_role("button", name="Send", exact=True).click()
     expect(thread(page).get_by_text("Her ville personalet få en besked i konsollen")).to_be_visible()
@@ -85,9 +87,11 @@ def test_a_youth_worker_runs_the_demo_in_the_chat_on_a_phone_by_tapping_its_butt
     no_accessibility_problems(page)
     shot(page, "flows-try-phone")
 
+    htmx_settled(page)
     page.get_by_role("button", name="Sms").click()
     expect(thread(page).get_by_text("1 Godt")).to_be_visible()
     expect(page.get_by_role("group", name="Svar med et tryk")).to_have_count(0)
+    htmx_settled(page)
     page.get_by_role("button", name="Start forfra").click()
     expect(page.get_by_text("Ingen beskeder endnu.")).to_be_visible()
     assert traces(runtime) == before and twilio.messages == [], "no contact, no notification, nothing sent"
