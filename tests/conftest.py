@@ -9,6 +9,7 @@ import io
 import logging
 import os
 import uuid
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,22 +56,32 @@ def redis_connection():
     return connection
 
 
+@contextmanager
+def empty_postgres_database(prefix: str):
+    """A PostgreSQL database of its own, empty and never migrated; dropped afterwards, with any
+    connection still open to it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        dispose_all()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgresql_url():
-    name = f"ungebot_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
-        pytest.exit(f"PostgreSQL must run at {POSTGRES_ADMIN_URL} for the tests ({exc}); .ci/run starts one", returncode=3)
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    dispose_all()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(empty_postgres_database("ungebot_test"))
+        except Exception as exc:  # noqa: BLE001
+            pytest.exit(f"PostgreSQL must run at {POSTGRES_ADMIN_URL} for the tests ({exc}); .ci/run starts one", returncode=3)
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

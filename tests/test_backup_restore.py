@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 from bot.core import clock
 from bot.domain.communities import members
@@ -15,7 +14,7 @@ from bot.domain.staff import accounts
 from bot.storage.migrate import is_current
 from bot.storage.models import Base, Member, StaffUser
 
-from conftest import POSTGRES_ADMIN_URL, SERVER_DATABASE
+from conftest import SERVER_DATABASE, empty_postgres_database
 
 pytestmark = pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
 
@@ -50,12 +49,7 @@ def test_a_dump_restores_into_an_empty_database_that_ungebot_runs_on(runtime, da
     )
     assert dumped.returncode == 0, dumped.stderr
 
-    copy = f"ungebot_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{copy}"'))
-    restored_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{copy}"
-    try:
+    with empty_postgres_database("ungebot_restore") as restored_url:
         restored = subprocess.run(
             [tool("pg_restore"), "--no-owner", "--exit-on-error", f"--dbname={libpq(restored_url)}", str(dump)], capture_output=True, text=True, timeout=120
         )
@@ -67,7 +61,3 @@ def test_a_dump_restores_into_an_empty_database_that_ungebot_runs_on(runtime, da
             assert connection.scalar(select(func.count()).select_from(Member)) == 20
             assert connection.scalar(select(StaffUser.email)) == "anne@kommune.dk"
         engine.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
-        admin.dispose()

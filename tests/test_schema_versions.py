@@ -18,7 +18,7 @@ from bot.runtime import Runtime, set_runtime
 from bot.storage.db import dispose_all
 from bot.storage.migrate import SchemaState, alembic_config, schema_version, upgrade
 
-from conftest import DATABASES, POSTGRES_ADMIN_URL, make_settings
+from conftest import DATABASES, empty_postgres_database, make_settings
 
 NEWER_REVISION = "0999_from_a_newer_release"
 
@@ -30,17 +30,8 @@ def empty_database(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'ungebot.sqlite3'}"
         dispose_all()
         return
-    name = f"ungebot_test_schema_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        dispose_all()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_postgres_database("ungebot_test_schema") as url:
+        yield url
 
 
 def migrated_by_a_newer_release(url: str) -> str:
