@@ -139,6 +139,22 @@ def test_a_reminder_interrupts_the_case_and_rad_picks_it_up_again(counselling, t
     assert said == ["", "2", "", "og så en ting mere"]
 
 
+def test_one_batch_of_reminders_interrupts_every_listening_case_it_reaches(counselling, twilio):
+    other = "+4520555999"
+    clock.set_now(datetime(2026, 11, 26, 9, 0, tzinfo=CPH))
+    with counselling.db.session() as session:
+        for phone, name in ((PHONE, "Sara"), (other, "Malik")):
+            members.add_member(session, community="torsdag", phone=phone, name=name, source="api", now=clock.now())
+    text(counselling, "RÅD")
+    text(counselling, "RÅD", phone=other)
+    clock.set_now(datetime(2026, 11, 26, 10, 1, tzinfo=CPH))
+    reminders.plan(counselling)
+    drain(counselling)
+    assert {message.to_address for message in outbox(counselling) if message.kind == "automatic"} == {PHONE, other}
+    with counselling.db.session() as session:
+        assert session.scalars(select(Case.listening)).all() == [False, False]
+
+
 def test_a_counsellor_reply_makes_the_case_listen_again(counselling, twilio):
     text(counselling, "RÅD")
     with counselling.db.session() as session:

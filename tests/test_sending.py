@@ -197,3 +197,61 @@ def test_answers_a_dead_worker_left_unsent_go_before_the_answer_to_the_next_mess
         "Hej! Det her er en prøve. Hvad skal jeg kalde dig?",
         "Tak, Sara. Hvordan går din dag?\n1 Godt\n2 Sådan midt imellem\n3 Skidt",
     ]
+
+
+def test_a_batch_sends_each_message_once_and_records_each(runtime, twilio):
+    ids = [queue_message(runtime, body=f"Hej {n}", kind="automatic") for n in range(4)]
+    assert sending.send_many(ids) == 4
+    rows = [row(runtime, message_id) for message_id in ids]
+    assert [(r.status, r.attempts) for r in rows] == [("queued", 1)] * 4
+    assert [r.provider_id for r in rows] == [m["sid"] for m in twilio.messages]
+    assert [m["body"] for m in twilio.messages] == ["Hej 0", "Hej 1", "Hej 2", "Hej 3"]
+
+
+def test_in_a_batch_a_callback_that_beats_the_worker_is_applied(runtime, twilio, monkeypatch):
+    # Twilio's "delivered" for the second message reaches the web before the worker has written
+    # its sid (it is written with the next message's claim): it waits, and is applied then.
+    from bot.channels.twilio_sms import TwilioSmsSender
+    from bot.web import create_app
+
+    from conftest import AUTH_TOKEN
+    from support.signing import status_callback_params, twilio_signature
+
+    client = create_app(runtime).test_client()
+    ids = [queue_message(runtime, body=f"Hej {n}", kind="automatic") for n in range(3)]
+    send = TwilioSmsSender.send
+
+    def send_then_callback(self, message):
+        result = send(self, message)
+        if message.id == ids[1]:
+            params = status_callback_params(result.provider_id, "delivered")
+            path = "/webhooks/twilio/status"
+            signature = twilio_signature(AUTH_TOKEN, PUBLIC_BASE_URL + path, params)
+            assert client.post(path, data=params, headers={"X-Twilio-Signature": signature}).status_code == 204
+            assert row(runtime, ids[1]).provider_id is None, "not written yet: the report waits"
+        return result
+
+    monkeypatch.setattr(TwilioSmsSender, "send", send_then_callback)
+    assert sending.send_many(ids) == 3
+    assert [row(runtime, message_id).status for message_id in ids] == ["queued", "delivered", "queued"]
+
+
+def test_in_a_batch_a_provider_id_given_twice_marks_that_message_unknown_and_the_batch_goes_on(runtime, twilio, monkeypatch):
+    from bot.channels.base import SendResult
+    from bot.channels.twilio_sms import TwilioSmsSender
+
+    ids = [queue_message(runtime, body=f"Hej {n}", kind="automatic") for n in range(3)]
+    send, given = TwilioSmsSender.send, []
+
+    def send_with_a_reused_id(self, message):
+        result = send(self, message)
+        given.append(result.provider_id)
+        return SendResult(provider_id=given[0], status=result.status) if message.id == ids[1] else result
+
+    monkeypatch.setattr(TwilioSmsSender, "send", send_with_a_reused_id)
+    sending.send_many(ids)
+    first, second, third = (row(runtime, message_id) for message_id in ids)
+    assert (first.status, first.provider_id) == ("queued", given[0])
+    assert (second.status, second.error_code, second.provider_id) == ("unknown", "duplicate_provider_id", None)
+    assert (third.status, third.provider_id) == ("queued", given[2])
+    assert len(twilio.messages) == 3, "nothing sent twice"

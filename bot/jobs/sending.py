@@ -9,10 +9,12 @@ again could reach the young person twice.
 
 ``send_replies`` sends a processing job's answers itself, in order, once they are committed;
 ``send_outbound`` sends one message; ``send_many`` sends a list in order (a batch of reminders),
-one message at a time, each with its own "submitting" commit before the call and its own commit
-of the provider's id after it, so a worker killed mid-batch leaves at most the one message in
-flight ``unknown``. A ``send_many`` job hands its tail back to the queue after ``SLICE_SECONDS``
-or as soon as a direct reply is waiting, so bulk sending never holds a reply back for long.
+one message at a time, each with its own "submitting" commit before the call, so a worker killed
+mid-batch leaves at most the one message in flight ``unknown``. On PostgreSQL the provider's id
+for one message is written in the same statement that claims the next (one round trip and one
+commit per message, not two); before anything that may wait, and at the end, it is written
+alone. A ``send_many`` job hands its tail back to the queue after ``SLICE_SECONDS`` or as soon
+as a direct reply is waiting, so bulk sending never holds a reply back for long.
 
 With ``SEND_RATE`` set, every message takes a token from its sender's bucket (``bot.jobs.rate_limit``)
 before it is claimed: bulk and staff messages wait for one, direct replies and opt-out
@@ -27,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import and_, bindparam, exists, not_, or_, select, update
+from sqlalchemy import and_, bindparam, exists, literal_column, not_, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from bot import channels
@@ -165,11 +167,13 @@ def send_in_order(runtime: Runtime, message_ids: list[int]) -> int:
     with _Rows(runtime) as rows:  # one connection for the batch, a commit per step
         for index, message_id in enumerate(message_ids):
             if index and (time.monotonic() >= deadline or priority.waiting()):
+                rows.write_sent()
                 _requeue(runtime, message_ids[index:])
                 break
             if message_id in pending:
                 kind, channel = pending[message_id]
-                if not _wait_for_token(runtime, limiter, kind, channel, deadline, priority):
+                if not _wait_for_token(runtime, limiter, kind, channel, deadline, priority, before_waiting=rows.write_sent):
+                    rows.write_sent()
                     _requeue(runtime, message_ids[index:])
                     break
             sent += _send(runtime, message_id, rows) == "sent"
@@ -214,14 +218,7 @@ def _send(runtime: Runtime, message_id: int, rows: _Rows | None = None) -> str:
         if claimed.kind == "automatic" and claimed.contact_id is not None
         else ()
     )
-    try:
-        rows.record_sent(message_id, result, interrupting)
-    except IntegrityError:
-        # The provider gave an id it already gave another message: it accepted something, but
-        # which delivery reports belong to which message cannot be told. Sending again could
-        # reach the young person twice, so it is unknown, with the reason.
-        duplicate = AmbiguousSendError("duplicate_provider_id", "the provider answered with an id it had given another message")
-        return _record_failure(runtime, message_id, duplicate, retry=False, attempt=claimed.attempts, status="unknown")
+    rows.record_sent(_Sent(message_id, result.provider_id, result.status, clock.now(), tuple(interrupting)))
     if claimed.channel == "instagram":
         rows.account_works(claimed.channel, claimed.to_address.partition(":")[0])
     log.info("outbound message %s handed to %s (attempt %d)", message_id, claimed.channel, claimed.attempts)
@@ -247,16 +244,32 @@ def _open_address(runtime: Runtime, sealed: str) -> str:
         raise TransientSendError("no_case_key", "CASE_PRIVATE_KEY is not set in this worker") from None
 
 
+@dataclass(frozen=True)
+class _Sent:
+    """A message the provider took: its id and status, to be written on the row."""
+
+    message_id: int
+    provider_id: str
+    status: str
+    at: datetime
+    # Sender keys of anonymous cases that stop listening (a day-of message reached them).
+    interrupting: tuple[str, ...] = ()
+
+
 class _Rows:
-    """One database connection for a run of sends, with the two statements every send needs.
+    """One database connection for a run of sends, with the statements every send needs.
 
     On PostgreSQL each statement is its own transaction (autocommit): the "submitting" mark is
-    committed when ``claim`` returns, before the provider is called. On SQLite each is wrapped
-    in its own ``BEGIN IMMEDIATE`` transaction, committed the same way.
+    committed when ``claim`` returns, before the provider is called. A sent message's provider id
+    waits for the next claim and is written in the same statement (``write_sent`` writes it alone
+    before the caller may wait, and leaving the block does). On SQLite each statement is wrapped in
+    its own ``BEGIN IMMEDIATE`` transaction, committed the same way, and a sent message is written
+    at once.
     """
 
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
+        self._unwritten: _Sent | None = None
 
     def __enter__(self) -> _Rows:
         self.connection = self.runtime.db.engine.connect()
@@ -265,7 +278,10 @@ class _Rows:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.connection.close()
+        try:
+            self.write_sent()
+        finally:
+            self.connection.close()
 
     def _run(self, statement, values: dict):
         if self.runtime.db.is_sqlite:
@@ -283,31 +299,72 @@ class _Rows:
         """
         settings = self.runtime.settings
         quiet = quiet_hours.next_allowed(now, settings.quiet_window, settings.zone) > now
-        found = self._run(_CLAIM[quiet], {"message_id": message_id, "now": now})
-        return Claimed(*found[0]) if found else None
+        values = {"message_id": message_id, "now": now}
+        sent, self._unwritten = self._unwritten, None
+        if sent is None:
+            found = self._run(_CLAIM[quiet], values)
+            return Claimed(*found[0]) if found else None
+        statement = _RECORD_THEN_CLAIM[quiet, bool(sent.interrupting)]
+        try:
+            (reported, *claimed), = self._run(statement, {**values, **self._record_values(sent)})
+        except IntegrityError:
+            self._duplicate(sent)
+            return self.claim(message_id, now)
+        if reported:
+            self._apply_early_reports(sent)
+        return Claimed(*claimed) if claimed[0] is not None else None
 
     def account_works(self, channel: str, account: str) -> None:
         """A send went through: an account staff reconnected is connected again (one statement,
         on this connection, that changes nothing while the account is fine)."""
         self._run(_RECONNECTED, {"on_channel": channel, "account": account, "now": clock.now()})
 
-    def record_sent(self, message_id: int, result, interrupting: tuple[str, ...] = ()) -> None:
-        """The provider's id and status on the row; and the listening cases of ``interrupting``
-        (sender keys) stop listening, in the same statement on PostgreSQL: one round trip for
-        each reminder instead of two."""
-        now = clock.now()
-        values = {"message_id": message_id, "sid": result.provider_id, "provider_status": result.status, "now": now}
-        if interrupting and not self.runtime.db.is_sqlite:
-            found = self._run(_RECORD_AND_INTERRUPT, {**values, "recipients": list(interrupting)})
-        else:
-            found = self._run(_RECORD, values)
-            if interrupting:
-                self._run(_INTERRUPT_CASE, {"recipients": list(interrupting)})
+    def record_sent(self, sent: _Sent) -> None:
+        """The provider took ``sent``: written with the next claim on PostgreSQL, at once on SQLite."""
+        self.write_sent()
+        self._unwritten = sent
+        if self.runtime.db.is_sqlite:
+            self.write_sent()
+
+    def write_sent(self) -> None:
+        """Write the sent message still waiting for the next claim, if there is one: its provider
+        id and status, and the listening cases it interrupts (one statement on PostgreSQL)."""
+        sent, self._unwritten = self._unwritten, None
+        if sent is None:
+            return
+        values = self._record_values(sent)
+        try:
+            if sent.interrupting and not self.runtime.db.is_sqlite:
+                found = self._run(_RECORD_AND_INTERRUPT, values)
+            else:
+                found = self._run(_RECORD, values)
+                if sent.interrupting:
+                    self._run(_INTERRUPT_CASE, {"recipients": list(sent.interrupting)})
+        except IntegrityError:
+            self._duplicate(sent)
+            return
         if found and found[0][0]:
-            # Status callbacks that came before we knew the sid: apply them now (forward only).
-            with self.runtime.db.session() as session:
-                message = session.scalars(select(OutboundMessage).where(OutboundMessage.id == message_id).with_for_update()).one()
-                delivery.apply_reports(session, message, now)
+            self._apply_early_reports(sent)
+
+    @staticmethod
+    def _record_values(sent: _Sent) -> dict:
+        return {
+            "recorded_id": sent.message_id, "sid": sent.provider_id, "provider_status": sent.status,
+            "handed_at": sent.at, "recipients": list(sent.interrupting),
+        }
+
+    def _apply_early_reports(self, sent: _Sent) -> None:
+        """Status callbacks that came before we knew the sid: apply them now (forward only)."""
+        with self.runtime.db.session() as session:
+            message = session.scalars(select(OutboundMessage).where(OutboundMessage.id == sent.message_id).with_for_update()).one()
+            delivery.apply_reports(session, message, sent.at)
+
+    def _duplicate(self, sent: _Sent) -> None:
+        """The provider gave an id it already gave another message: it accepted something, but
+        which delivery reports belong to which message cannot be told. Sending again could reach
+        the young person twice, so it is unknown, with the reason."""
+        duplicate = AmbiguousSendError("duplicate_provider_id", "the provider answered with an id it had given another message")
+        _record_failure(self.runtime, sent.message_id, duplicate, retry=False, attempt=0, status="unknown")
 
 
 def _claim_statement(quiet: bool):
@@ -358,20 +415,38 @@ _RECONNECTED = (
 )
 # Built once: at hundreds of sends a second, building statements is a visible cost.
 _CLAIM = {quiet: _claim_statement(quiet) for quiet in (False, True)}
-_RECORD = (
-    update(_messages)
-    .where(_messages.c.id == bindparam("message_id"))
-    .values(
-        provider_id=bindparam("sid"),
-        status=bindparam("provider_status"),
-        sent_at=bindparam("now", type_=UTCDateTime()),
-        updated_at=bindparam("now", type_=UTCDateTime()),
+def _record_statement():
+    sent_at = bindparam("handed_at", type_=UTCDateTime())
+    return (
+        update(_messages)
+        .where(_messages.c.id == bindparam("recorded_id"))
+        .values(provider_id=bindparam("sid"), status=bindparam("provider_status"), sent_at=sent_at, updated_at=sent_at)
+        # Did status callbacks come before we knew the sid? (Same statement: one round trip.)
+        .returning(exists().where(DeliveryReport.provider_id == bindparam("sid")).label("reported"))
     )
-    # Did status callbacks come before we knew the sid? (Same statement: one round trip.)
-    .returning(exists().where(DeliveryReport.provider_id == bindparam("sid")))
-)
+
+
+def _record_then_claim_statement(quiet: bool, interrupting: bool):
+    """PostgreSQL: the sent message's id written and the next message claimed, in one statement
+    (one commit); always one row: whether reports came early, then the claimed row or NULLs."""
+    recorded = _record_statement()
+    if interrupting:
+        recorded = recorded.add_cte(_INTERRUPT_CASE.cte("interrupted"))
+    recorded = recorded.cte("recorded")
+    claimed = _CLAIM[quiet].cte("claimed")
+    always_one_row = select(literal_column("1").label("one")).subquery("always")
+    return (
+        select(select(recorded.c.reported).scalar_subquery().label("reported"), *claimed.c)
+        .select_from(always_one_row.outerjoin(claimed, true()))
+    )
+
+
+_RECORD = _record_statement()
 # PostgreSQL runs a data-modifying WITH whether or not the statement reads it.
 _RECORD_AND_INTERRUPT = _RECORD.add_cte(_INTERRUPT_CASE.cte("interrupted"))
+_RECORD_THEN_CLAIM = {
+    (quiet, interrupting): _record_then_claim_statement(quiet, interrupting) for quiet in (False, True) for interrupting in (False, True)
+}
 
 
 def _claim_checked(runtime: Runtime, message_id: int, now: datetime) -> Claimed | str:
@@ -443,8 +518,9 @@ def _rate_key(runtime: Runtime, channel: str) -> str | None:
     return getattr(sender, "rate_key", None)
 
 
-def _wait_for_token(runtime: Runtime, limiter, kind: str, channel: str, deadline: float, priority) -> bool:
-    """Take the sender's token: at once for replies, else wait until ``deadline`` at the latest.
+def _wait_for_token(runtime: Runtime, limiter, kind: str, channel: str, deadline: float, priority, before_waiting=None) -> bool:
+    """Take the sender's token: at once for replies, else wait until ``deadline`` at the latest
+    (``before_waiting`` is called first, once, if it has to wait).
 
     False (nothing taken) when the token would come later than ``deadline`` or a reply is waiting
     meanwhile: the caller hands the message back to the queue. A Redis failure does not stop
@@ -464,6 +540,9 @@ def _wait_for_token(runtime: Runtime, limiter, kind: str, channel: str, deadline
             now = time.monotonic()
             if now + taken.wait > deadline:
                 return False
+            if before_waiting is not None:
+                before_waiting()
+                before_waiting = None
             time.sleep(min(taken.wait, PRIORITY_CHECK_SECONDS))
             if priority is not None and priority.waiting():
                 return False
