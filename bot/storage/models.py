@@ -119,9 +119,30 @@ class OutboundMessage(Base):
     """The outbox: every message is written here before any queue or provider sees it."""
 
     __tablename__ = "outbound_messages"
+    # Every send changes a row's status twice (claimed, then sent): an index that holds every row
+    # is written at each change. The ones below hold only the rows they are looked up by (due or
+    # in flight; an anonymous case's), so a day-of message's row is written into three, not five.
     __table_args__ = (
-        Index("ix_outbound_due", "status", "send_after"),
+        Index(
+            "ix_outbound_due",
+            "status",
+            "send_after",
+            sqlite_where=text("status IN ('pending', 'submitting')"),
+            postgresql_where=text("status IN ('pending', 'submitting')"),
+        ),
         Index("ix_outbound_contact", "contact_id", "id"),
+        Index(
+            "ix_outbound_messages_recipient_key",
+            "recipient_key",
+            sqlite_where=text("recipient_key IS NOT NULL"),
+            postgresql_where=text("recipient_key IS NOT NULL"),
+        ),
+        Index(
+            "ix_outbound_messages_case_id",
+            "case_id",
+            sqlite_where=text("case_id IS NOT NULL"),
+            postgresql_where=text("case_id IS NOT NULL"),
+        ),
         # Rows are deleted (an anonymous case's SLET); an id must never come back for a new message.
         {"sqlite_autoincrement": True},
     )
@@ -133,8 +154,8 @@ class OutboundMessage(Base):
     # worker only, recipient_key tells the same person's messages apart (bot.domain.cases.identity).
     to_address: Mapped[str | None] = mapped_column(String(64))
     sealed_to: Mapped[str | None] = mapped_column(Text)
-    recipient_key: Mapped[str | None] = mapped_column(String(64), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE", name="fk_outbound_messages_case_id"), index=True)
+    recipient_key: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE", name="fk_outbound_messages_case_id"))
     body: Mapped[str] = mapped_column(Text)
     # A question's choices where the channel shows them as buttons (bot.engine.choices.buttons).
     choices: Mapped[list | None] = mapped_column(JSON)
