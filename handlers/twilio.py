@@ -26,6 +26,8 @@ MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 MAX_BODY_CHARS = 1600
 MAX_MEDIA = 10  # Twilio's own limit for one MMS
 MAX_MEDIA_URL_CHARS = 500
+# What every accepted message is answered with: nothing to say now (the reply comes from a worker).
+EMPTY_TWIML = str(MessagingResponse())
 
 
 def _signed_url() -> str:
@@ -81,7 +83,7 @@ def incoming_sms():
         attachments=_media() or None,
     )
     WEBHOOK_REQUESTS.labels("twilio", "duplicate" if received.duplicate else "accepted").inc()
-    return Response(str(MessagingResponse()), mimetype="text/xml")
+    return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
 def _media() -> list[dict]:
