@@ -25,6 +25,9 @@ from bot.storage.models import Base, StaffAudit, StaffSession
 
 from helpers import database_dump
 
+# What is stored and checked here is the real thing, at the real cost.
+pytestmark = pytest.mark.real_password_hashing
+
 PASSWORD = "korrekt hest batteri"
 SECRET_KEY = "test-secret"
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
