@@ -120,7 +120,7 @@ def _store_from_known_sender(
                 connection.execute(_TOUCH_CONTACT, {**values, "contact": row.contact_id})
                 connection.execute(_TOUCH_URN, values)
     else:
-        with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        with runtime.db.autocommit_engine.connect() as connection:
             row = connection.execute(statement, values).first()
     return Received(row.id, row.contact_id, duplicate=False) if row is not None else None
 

@@ -272,9 +272,8 @@ class _Rows:
         self._unwritten: _Sent | None = None
 
     def __enter__(self) -> _Rows:
-        self.connection = self.runtime.db.engine.connect()
-        if not self.runtime.db.is_sqlite:
-            self.connection = self.connection.execution_options(isolation_level="AUTOCOMMIT")
+        db = self.runtime.db
+        self.connection = (db.engine if db.is_sqlite else db.autocommit_engine).connect()
         return self
 
     def __exit__(self, *exc) -> None:
