@@ -29,6 +29,8 @@ def warm_up(barrier: str, workers: int) -> None:
     runtime.flows.current()
     send_batch([])
     send_many([])
+    if not runtime.db.is_sqlite:
+        runtime.db.autocommit_engine.connect().close()  # the sends' own connection, as after the first batch
     runtime.redis.incr(barrier)
     runtime.redis.expire(barrier, 60)
     deadline = time.monotonic() + 10
