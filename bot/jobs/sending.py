@@ -412,8 +412,8 @@ _RECONNECTED = (
     .values(status="connected", detail=None, changed_at=bindparam("now", type_=UTCDateTime()))
     .returning(ChannelAccount.id)
 )
-# Built once: at hundreds of sends a second, building statements is a visible cost.
-_CLAIM = {quiet: _claim_statement(quiet) for quiet in (False, True)}
+
+
 def _record_statement():
     sent_at = bindparam("handed_at", type_=UTCDateTime())
     return (
@@ -440,6 +440,8 @@ def _record_then_claim_statement(quiet: bool, interrupting: bool):
     )
 
 
+# Built once: at hundreds of sends a second, building statements is a visible cost.
+_CLAIM = {quiet: _claim_statement(quiet) for quiet in (False, True)}
 _RECORD = _record_statement()
 # PostgreSQL runs a data-modifying WITH whether or not the statement reads it.
 _RECORD_AND_INTERRUPT = _RECORD.add_cte(_INTERRUPT_CASE.cte("interrupted"))
