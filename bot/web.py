@@ -29,11 +29,12 @@ class _SessionCookies(SecureCookieSessionInterface):
     every request, webhooks included, which cost 2 % of a webhook (the keys never change while
     the app runs)."""
 
+    _signer = None  # each app has an instance of its own (create_app)
+
     def get_signing_serializer(self, app: Flask):
-        made = app.extensions.get("ungebot.session_serializer")
-        if made is None:
-            made = app.extensions["ungebot.session_serializer"] = super().get_signing_serializer(app)
-        return made
+        if self._signer is None:
+            self._signer = super().get_signing_serializer(app)
+        return self._signer
 
 
 def create_app(runtime: Runtime | None = None) -> Flask:

@@ -425,14 +425,11 @@ def _record_statement():
     )
 
 
-def _record_then_claim_statement(quiet: bool, interrupting: bool):
-    """PostgreSQL: the sent message's id written and the next message claimed, in one statement
-    (one commit); always one row: whether reports came early, then the claimed row or NULLs."""
-    recorded = _record_statement()
-    if interrupting:
-        recorded = recorded.add_cte(_INTERRUPT_CASE.cte("interrupted"))
-    recorded = recorded.cte("recorded")
-    claimed = _CLAIM[quiet].cte("claimed")
+def _record_then_claim_statement(record, claim):
+    """PostgreSQL: the sent message's id written (``record``) and the next message claimed
+    (``claim``), in one statement (one commit); always one row: whether reports came early, then
+    the claimed row or NULLs."""
+    recorded, claimed = record.cte("recorded"), claim.cte("claimed")
     always_one_row = select(literal_column("1").label("one")).subquery("always")
     return (
         select(select(recorded.c.reported).scalar_subquery().label("reported"), *claimed.c)
@@ -446,7 +443,9 @@ _RECORD = _record_statement()
 # PostgreSQL runs a data-modifying WITH whether or not the statement reads it.
 _RECORD_AND_INTERRUPT = _RECORD.add_cte(_INTERRUPT_CASE.cte("interrupted"))
 _RECORD_THEN_CLAIM = {
-    (quiet, interrupting): _record_then_claim_statement(quiet, interrupting) for quiet in (False, True) for interrupting in (False, True)
+    (quiet, interrupting): _record_then_claim_statement(_RECORD_AND_INTERRUPT if interrupting else _RECORD, _CLAIM[quiet])
+    for quiet in (False, True)
+    for interrupting in (False, True)
 }
 
 
