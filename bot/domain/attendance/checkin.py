@@ -29,8 +29,12 @@ SET_BY = "tjek ind"
 def check_in(runtime: Runtime, session: Session, contact: Contact, communities: dict[str, Community], now: datetime) -> list[str]:
     """What to answer a check-in word; marks every event going on now as attended."""
     meeting = [slug for slug, community in communities.items() if community.meets]
+    # In the order they joined: a member of two communities meeting now gets both answers, always
+    # in the same order (without it, the order rows happen to lie in on disk).
     members = session.scalars(
-        select(Member).where(Member.contact_id == contact.id, Member.status == "active", Member.community.in_(meeting))
+        select(Member)
+        .where(Member.contact_id == contact.id, Member.status == "active", Member.community.in_(meeting))
+        .order_by(Member.id)
     ).all()
     if not members:
         return [system_text("checkin_not_member", contact.language)]
