@@ -240,12 +240,21 @@ def machine_cpu_seconds() -> float:
 
 
 def postgres_pids() -> list[int]:
-    """The local PostgreSQL server's processes (for CPU accounting; empty if it runs elsewhere)."""
+    """The local PostgreSQL server's processes (for CPU accounting; empty if it runs elsewhere).
+    A backend that starts later is not among them: open the connections first."""
+    return _pids_named("postgres")
+
+
+def redis_pids() -> list[int]:
+    return _pids_named("redis-server")
+
+
+def _pids_named(command: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == "postgres":
+                if (entry / "comm").read_text().strip() == command:
                     found.append(int(entry.name))
             except OSError:
                 continue

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -58,6 +59,37 @@ CONSOLE_PAGES = [
     "/console/communities/burst/attendance.svg", "/console/communities/burst/attendance.csv", "/console/notifications",
     "/console/flows", "/console/bookings", "/console/checkins",
 ]
+# What each kind of process imports before its first request or job (its lazy imports come later),
+# and psycopg, which SQLAlchemy imports at the first connection.
+ENTRY_MODULES = {
+    "web": ["app", "psycopg"],
+    "rq worker": ["bot.cli", "bot.jobs.worker", "bot.jobs.processing", "bot.jobs.reminders", "bot.jobs.sending", "bot.channels.twilio_sms", "psycopg"],
+    "scheduler": ["bot.cli", "bot.jobs.scheduler", "psycopg"],
+}
+# Imports the entry modules in a process of its own; prints the third-party modules that loaded.
+LIST_LIBRARIES = """
+import importlib, json, sys, sysconfig
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+site = sysconfig.get_paths()["purelib"]
+print(json.dumps([name for name, module in list(sys.modules.items()) if (getattr(module, "__file__", None) or "").startswith(site)]))
+"""
+# Imports only those modules, in the same order, in a fresh interpreter: RSS in MiB, then by package.
+LIBRARIES_ALONE = """
+import importlib, json, sys
+def rss():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
+by_package = {"python": rss()}
+for name in json.load(sys.stdin):
+    before = rss()
+    try:
+        importlib.import_module(name)
+    except Exception:
+        continue
+    package = name.split(".")[0]
+    by_package[package] = by_package.get(package, 0.0) + rss() - before
+print(json.dumps({"rss": rss(), "by_package": by_package}))
+"""
 API_PATHS = ["/api/communities", "/api/communities/burst", "/api/communities/burst/members", "/api/communities/burst/events", "/api/notifications"]
 
 
@@ -68,6 +100,16 @@ def memory(pid: int) -> tuple[float, float]:
     rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
     pss = int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE).group(1))
     return rss / 1024, pss / 1024
+
+
+def libraries_alone(env: dict, kind: str) -> dict:
+    """RSS of a Python that imports only the third-party modules ``kind`` loads at its start, in the
+    same order: none of Ungebot's code, no connection, no data. A floor under the process's RSS."""
+    listed = subprocess.run([sys.executable, "-c", LIST_LIBRARIES, *ENTRY_MODULES[kind]], env=env, cwd=common.PROJECT,
+                            capture_output=True, text=True, check=True).stdout
+    alone = subprocess.run([sys.executable, "-c", LIBRARIES_ALONE], input=listed, env=env, cwd=common.PROJECT,
+                           capture_output=True, text=True, check=True).stdout
+    return json.loads(alone)
 
 
 def cli(env: dict, *args: str, stdin: str | None = None) -> str:
@@ -229,6 +271,7 @@ def run(seconds: int = 10, rate: float = 100.0, members: int = 2000, targets: bo
             *processes_of("bare", bare.pid),
         ]
         results = [(name, pid, *memory(pid)) for name, pid in measured]
+        floors = {kind: libraries_alone(env, kind) for kind in ENTRY_MODULES}
         for run_ in (first, second):
             if run_["non_2xx"]:
                 problems.append(f"{run_['non_2xx']} webhooks not answered 2xx")
@@ -241,11 +284,15 @@ def run(seconds: int = 10, rate: float = 100.0, members: int = 2000, targets: bo
         print(f"{name:<24}{pid:>8}{rss:>10.1f}{pss:>10.1f}   {was[0]:.1f}, {was[1]:.1f}", flush=True)
     ours = [(name, rss) for name, _pid, rss, _pss in results if not name.startswith("bare")]
     print(f"target: every Ungebot process at most {TARGET_MIB:.0f} MiB RSS; the largest {max(rss for _n, rss in ours):.1f} MiB", flush=True)
+    print("the libraries alone (a Python importing only the third-party modules the process loads at its start):", flush=True)
+    for kind, alone in floors.items():
+        largest = sorted(alone["by_package"].items(), key=lambda item: -item[1])[:8]
+        print(f"  {kind:<10} {alone['rss']:5.1f} MiB RSS: " + ", ".join(f"{name} {mib:.1f}" for name, mib in largest), flush=True)
     if targets:
         problems += [f"{name} {rss:.1f} MiB RSS, above {TARGET_MIB:.0f}" for name, rss in ours if rss > TARGET_MIB]
     for problem in problems:
         print(f"FAILED: {problem}", flush=True)
-    return {"processes": results, "problems": problems}
+    return {"processes": results, "libraries_alone": floors, "problems": problems}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,6 +69,7 @@ class Runtime:
         self.db = Database(settings.sqlalchemy_url, prepared_statements=settings.database_prepared_statements)
         # Transcript runs use a prefix of their own, so they never take production jobs.
         self.queue_prefix = queue_prefix or settings.queue_prefix
+        self._queues: dict[str, Queue] = {}
         event.listen(self.db.sessions, "after_commit", self._queue_after_commit)
 
     @cached_property
@@ -80,7 +81,11 @@ class Runtime:
         return FlowRegistry(self.settings.flows_dir)
 
     def queue(self, kind: str) -> Queue:
-        return Queue(f"{self.queue_prefix}-{kind}", connection=self.redis)
+        # One Queue per kind and connection: making one resolves RQ's serializer, and every webhook queues a job.
+        queue = self._queues.get(kind)
+        if queue is None or queue.connection is not self.redis:
+            queue = self._queues[kind] = Queue(f"{self.queue_prefix}-{kind}", connection=self.redis)
+        return queue
 
     @property
     def queues(self) -> list[Queue]:
