@@ -2,9 +2,13 @@
 still a fresh connection when the pooled one died while idle."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
 
+from bot.core import clock
 from bot.domain.inbound import receive
 from bot.storage import db
 from bot.storage.models import Contact, ContactURN, InboundMessage
@@ -47,6 +51,23 @@ def test_a_message_from_someone_known_is_one_statement(runtime, statements):
         stored = session.get(InboundMessage, second.message_id)
         assert contact.last_inbound_at == urn.last_inbound_at == stored.received_at
         assert (contact.last_channel, stored.body, stored.attachments) == ("sms", "kommer lidt senere", None)
+
+
+@pytest.mark.parametrize("database_url", [SERVER_DATABASE], indirect=True)
+def test_the_one_statement_stores_media_and_the_time_as_the_orm_would(runtime, statements):
+    """The statement runs as the driver's SQL: its values must still pass through their types."""
+    sms(runtime, "hej", "SM" + "5" * 32)
+    clock.set_now(datetime(2026, 3, 5, 17, 30, tzinfo=ZoneInfo("Europe/Copenhagen")))
+    media = [{"type": "image", "content_type": "image/jpeg", "url": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"}]
+    statements.clear()
+    stored = receive(runtime, channel="sms", scheme="tel", address=PHONE, body="", provider_id="MM" + "6" * 32, attachments=media)
+    if not runtime.db.is_sqlite:
+        assert statements == ["WITH"]
+    with runtime.db.session() as session:
+        message = session.get(InboundMessage, stored.message_id)
+        assert (message.body, message.attachments) == ("[billede]", media)
+        assert message.received_at.replace(microsecond=0) == datetime(2026, 3, 5, 16, 30, tzinfo=UTC)
+        assert session.get(Contact, stored.contact_id).last_inbound_at == message.received_at
 
 
 def test_a_first_message_a_retry_and_a_new_sender_take_the_careful_way(runtime):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import String, Text, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import clock
@@ -15,6 +16,7 @@ from bot.domain.cases.identity import keys_for
 from bot.domain.contacts.contacts import contact_for
 from bot.domain.queueing import process_contact, queue_after_commit
 from bot.runtime import Runtime
+from bot.storage.db import DriverStatement
 from bot.storage.models import Case, Contact, ContactURN, InboundMessage, UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -112,16 +114,16 @@ def _store_from_known_sender(
     if service is not None:
         senders = keys_for(runtime.settings).sender_keys(channel, address)
         values["sender"], values["previous_sender"] = senders[0], senders[-1]
-    statement = _statement_for_known_sender(runtime.db.engine.dialect.name, service is not None)
     if runtime.db.is_sqlite:
         with runtime.db.engine.begin() as connection:
-            row = connection.execute(statement, values).first()
+            row = connection.execute(_statement_for_known_sender("sqlite", service is not None), values).first()
             if row is not None:
                 connection.execute(_TOUCH_CONTACT, {**values, "contact": row.contact_id})
                 connection.execute(_TOUCH_URN, values)
     else:
-        with runtime.db.autocommit_engine.connect() as connection:
-            row = connection.execute(statement, values).first()
+        engine = runtime.db.autocommit_engine
+        with engine.connect() as connection:
+            row = _driver_statement_for_known_sender(engine.dialect, service is not None).first(connection, values)
     return Received(row.id, row.contact_id, duplicate=False) if row is not None else None
 
 
@@ -136,6 +138,11 @@ _TOUCH_URN = (
     .where(_urns.c.scheme == bindparam("urn_scheme"), _urns.c.path == bindparam("urn_path"))
     .values(last_inbound_at=bindparam("received_at", type_=UTCDateTime()))
 )
+
+
+@functools.cache
+def _driver_statement_for_known_sender(dialect: Dialect, with_cases: bool) -> DriverStatement:
+    return DriverStatement(_statement_for_known_sender(dialect.name, with_cases), dialect)
 
 
 @functools.cache
