@@ -96,8 +96,8 @@ class Runtime:
         database, and the scheduler's next pass queues it again."""
         jobs = list(jobs)
         try:
-            # One round trip for all of them (RQ's own enqueue takes two per job without a pipeline);
-            # no MULTI/EXEC: a job half-written when Redis fails is never run, and its row is queued again.
+            # One round trip for all of them (RQ's own enqueue takes two per job without a pipeline).
+            # RQ wraps what it adds to a pipeline in MULTI/EXEC: Redis takes all of them or none.
             with self.redis.pipeline(transaction=False) as pipeline:
                 for job in jobs:
                     self.queue(job.queue).enqueue_call(job.name, job.args, timeout=job.timeout, at_front=job.at_front, pipeline=pipeline)
