@@ -81,7 +81,9 @@ def test_an_open_case_lives_through_a_key_rotation(service_with, twilio):
     opened = cases(during)
     assert len(opened) == 2, "the retry and the next message went to the open case, no new one"
     with during.db.session() as session:
-        asked = session.scalars(select(CaseMessage.body).where(CaseMessage.case_id == opened[0].id, CaseMessage.direction == "in")).all()
+        asked = session.scalars(
+            select(CaseMessage.body).where(CaseMessage.case_id == opened[0].id, CaseMessage.direction == "in").order_by(CaseMessage.id)
+        ).all()
     assert asked == ["min udlejer vil ikke give mig depositum tilbage", "tak! hvor lang tid tager det?"]
     to_asker = [m["body"] for m in twilio.messages if m["to"] == ASKER]
     assert any("huslejenævnet" in body for body in to_asker) and any("et par måneder" in body for body in to_asker)

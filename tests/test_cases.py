@@ -167,7 +167,7 @@ def test_a_counsellor_reply_makes_the_case_listen_again(counselling, twilio):
     drain(counselling)
     text(counselling, "ja jeg er her")
     with counselling.db.session() as session:
-        assert session.scalars(select(CaseMessage.body).where(CaseMessage.direction == "in")).all()[-1] == "ja jeg er her"
+        assert session.scalars(select(CaseMessage.body).where(CaseMessage.direction == "in").order_by(CaseMessage.id)).all()[-1] == "ja jeg er her"
 
 
 def test_stop_in_the_middle_of_a_case_is_still_stop(counselling, twilio):
@@ -343,3 +343,17 @@ def test_a_flow_may_not_take_the_case_words(tmp_path):
     (tmp_path / "raad.yaml").write_text("triggers: [RÅD]\nsteps:\n  start:\n    end: Hej\n")
     (problem,) = load_flows(tmp_path).errors
     assert "opens or deletes an anonymous case" in str(problem) and str(problem).startswith(f"{tmp_path / 'raad.yaml'}:1:")
+
+
+def test_a_weeks_topics_read_most_asked_first(runtime):
+    """The statistics page lists a week's topics as counsellors read them: the most asked first,
+    then by name, whatever order the cases were closed in."""
+    with runtime.db.session() as session:
+        session.add_all(
+            CaseStat(opened_on=datetime(2026, 11, day).date(), topic=topic)
+            for day, topic in [(23, "mitid"), (24, "economy"), (24, "housing"), (25, "housing"), (26, None), (26, "economy"), (27, "housing")]
+        )
+    with runtime.db.session() as session:
+        (week,) = inbox.weekly_stats(session, datetime(2026, 11, 23).date(), datetime(2026, 11, 29).date())
+    assert week.cases == 7
+    assert list(week.topics.items()) == [("housing", 3), ("economy", 2), ("mitid", 1)]

@@ -48,7 +48,7 @@ def record_report(session: Session, provider_id: str, status: str, error_code: s
 
 def apply_reports(session: Session, message: OutboundMessage, now) -> None:
     """Apply reports that arrived before the message's sid was recorded."""
-    reports = session.scalars(select(DeliveryReport).where(DeliveryReport.provider_id == message.provider_id)).all()
+    reports = session.scalars(select(DeliveryReport).where(DeliveryReport.provider_id == message.provider_id).order_by(DeliveryReport.id)).all()
     for report in reports:
         apply_report(session, message, report.status, report.error_code, now)
 

@@ -145,7 +145,8 @@ class Scheduler:
                     OutboundMessage.send_after <= now,
                     or_(OutboundMessage.enqueued_at.is_(None), OutboundMessage.enqueued_at <= lost_if_queued_before),
                 )
-                .order_by(OutboundMessage.send_after)
+                # Messages held for the morning share a time: then the order they were written in.
+                .order_by(OutboundMessage.send_after, OutboundMessage.id)
                 .limit(BATCH)
             ).all()
             if rows:

@@ -69,7 +69,8 @@ class Contact(Base):
     checkins_paused_until: Mapped[datetime | None]
     checkins_stopped_at: Mapped[datetime | None]
 
-    urns: Mapped[list[ContactURN]] = relationship(back_populates="contact", lazy="selectin")
+    # In the order they were added: the first phone number is the one shown and exported.
+    urns: Mapped[list[ContactURN]] = relationship(back_populates="contact", lazy="selectin", order_by="ContactURN.id")
 
 
 class ContactURN(Base):

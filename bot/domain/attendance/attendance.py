@@ -161,7 +161,9 @@ def follow_up(runtime: Runtime, communities: dict, now: datetime | None = None) 
     told = []
     with runtime.db.session() as session:
         ended = session.scalars(
-            select(Event).where(Event.followed_up_at.is_(None), Event.cancelled_at.is_(None), Event.ends_at <= now - FOLLOW_UP_AFTER_END)
+            select(Event)
+            .where(Event.followed_up_at.is_(None), Event.cancelled_at.is_(None), Event.ends_at <= now - FOLLOW_UP_AFTER_END)
+            .order_by(Event.ends_at, Event.id)
         ).all()
         for event in ended:
             event.followed_up_at = now
@@ -175,7 +177,7 @@ def follow_up(runtime: Runtime, communities: dict, now: datetime | None = None) 
             query = select(Member).where(Member.community == event.community, Member.status == "active")
             if event.kind == "booking":
                 query = query.where(Member.id.in_(select(Booking.member_id).where(Booking.event_id == event.id, Booking.status == "booked")))
-            members = session.scalars(query).all()
+            members = session.scalars(query.order_by(Member.id)).all()
             for member in members:
                 if member.no_show_notified_at is not None:
                     continue

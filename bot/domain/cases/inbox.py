@@ -9,6 +9,7 @@ counsellor role, and every call is written to the audit log without content.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -75,7 +76,7 @@ def inbox(session: Session, now: datetime) -> list[InboxEntry]:
         for case in cases
     ]
     far_future = datetime.max.replace(tzinfo=now.tzinfo)
-    return sorted(entries, key=lambda e: (not e.urgent, e.waiting_since or far_future, -e.last_message_at.timestamp()))
+    return sorted(entries, key=lambda e: (not e.urgent, e.waiting_since or far_future, -e.last_message_at.timestamp(), e.alias))
 
 
 def _first_words(session: Session, case_ids: list[int]) -> dict[int, str]:
@@ -187,7 +188,7 @@ class WeekStats:
 
 
 def weekly_stats(session: Session, since: date, until: date) -> list[WeekStats]:
-    rows = session.scalars(select(CaseStat).where(CaseStat.opened_on >= since, CaseStat.opened_on <= until)).all()
+    rows = session.scalars(select(CaseStat).where(CaseStat.opened_on >= since, CaseStat.opened_on <= until).order_by(CaseStat.id)).all()
     weeks: dict[str, list[CaseStat]] = {}
     day = since - timedelta(days=since.weekday())
     while day <= until:
@@ -200,10 +201,8 @@ def weekly_stats(session: Session, since: date, until: date) -> list[WeekStats]:
     result = []
     for week, stats in weeks.items():
         replies = [s.first_reply_seconds / 60 for s in stats if s.first_reply_seconds is not None]
-        topics: dict[str, int] = {}
-        for s in stats:
-            if s.topic:
-                topics[s.topic] = topics.get(s.topic, 0) + 1
+        counted = Counter(s.topic for s in stats if s.topic)
+        topics = {topic: counted[topic] for topic in sorted(counted, key=lambda topic: (-counted[topic], topic))}
         result.append(
             WeekStats(week, len(stats), sum(s.urgent for s in stats), round(statistics.median(replies), 1) if replies else None, topics)
         )

@@ -166,8 +166,8 @@ def _new_case(session: Session, keys: CaseKeys, senders: tuple[str, ...], channe
 
 
 def _delete_all(session: Session, service: Counselling, keys: CaseKeys, senders: tuple[str, ...], channel: str, address: str, now: datetime) -> None:
-    cases = session.scalars(select(Case).where(Case.sender_key.in_(senders))).all()
-    language = cases[-1].language if cases else "da"
+    cases = session.scalars(select(Case).where(Case.sender_key.in_(senders)).order_by(Case.id)).all()
+    language = cases[-1].language if cases else "da"  # the newest case's
     if cases:
         session.execute(delete(Case).where(Case.id.in_([case.id for case in cases])))
         session.expunge_all()

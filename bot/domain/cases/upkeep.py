@@ -35,6 +35,7 @@ def alert_waiting(runtime: Runtime, now: datetime) -> int:
                 Case.waiting_alerted_at.is_(None),
                 Case.waiting_since <= now - service.reply_within,
             )
+            .order_by(Case.waiting_since, Case.id)
             .with_for_update(skip_locked=True)
         ).all()
         for case in waiting:

@@ -252,7 +252,9 @@ class Forgetting:
 
 def forgetting(session: Session, member: Member) -> Forgetting:
     """What ``forget`` would delete, for the person who confirms it."""
-    others = tuple(session.scalars(select(Member.community).where(Member.contact_id == member.contact_id, Member.id != member.id)).all())
+    others = tuple(
+        session.scalars(select(Member.community).where(Member.contact_id == member.contact_id, Member.id != member.id).order_by(Member.community)).all()
+    )
 
     def count(model, *where) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0

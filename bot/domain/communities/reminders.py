@@ -164,7 +164,7 @@ def _booked_events(session: Session, slug: str, first: date, last: date, now: da
             select(Event).where(
                 Event.community == slug, Event.kind == "booking", Event.local_date >= first, Event.local_date <= last,
                 Event.cancelled_at.is_(None), Event.starts_at > now,
-            )
+            ).order_by(Event.starts_at, Event.id)
         )
     )
 
@@ -188,7 +188,7 @@ def plan_for_member(runtime: Runtime, session: Session, member: Member, now: dat
         select(Event).where(
             Event.community == member.community, Event.kind != "booking", Event.cancelled_at.is_(None),
             Event.starts_at > now, Event.local_date <= last,
-        )
+        ).order_by(Event.starts_at, Event.id)
     ).all()
     return sum(_plan_reminders(session, event, community, zone, runtime.settings.quiet_window, now, only=member.id) for event in events)
 
@@ -201,7 +201,8 @@ def _plan_reminders(
         query = query.where(Member.id.in_(select(Booking.member_id).where(Booking.event_id == event.id, Booking.status == "booked")))
     if only is not None:
         query = query.where(Member.id == only)
-    members = session.execute(query).all()
+    # In the order they joined: reminders due at the same minute go out, and are listed, that way.
+    members = session.execute(query.order_by(Member.id)).all()
     reminders = {r.member_id: r for r in session.scalars(select(Reminder).where(Reminder.event_id == event.id))}
     created = 0
     for member_id, preferred, consented_at in members:
@@ -246,11 +247,11 @@ def queue_due(runtime: Runtime, now: datetime, limit: int = 20_000, queued_befor
         due = session.scalars(
             select(Reminder.id)
             .where(Reminder.status == "planned", Reminder.send_at <= now)
-            .order_by(Reminder.send_at)
+            .order_by(Reminder.send_at, Reminder.id)
             .limit(limit)
         ).all()
         lost = session.scalars(
-            select(Reminder.id).where(Reminder.status == "queued", Reminder.queued_at <= queued_before).limit(limit)
+            select(Reminder.id).where(Reminder.status == "queued", Reminder.queued_at <= queued_before).order_by(Reminder.id).limit(limit)
         ).all()
         ids = list(due) + list(lost)
         for start in range(0, len(ids), 1000):

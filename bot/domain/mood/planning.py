@@ -89,7 +89,7 @@ def send_due(runtime: Runtime, now: datetime, limit: int = 500) -> int:
         due = session.scalars(
             select(MoodPrompt)
             .where(MoodPrompt.status == "planned", MoodPrompt.send_at <= now)
-            .order_by(MoodPrompt.send_at)
+            .order_by(MoodPrompt.send_at, MoodPrompt.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
