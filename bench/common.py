@@ -232,6 +232,21 @@ def cpu_seconds(pids) -> float:
     return total
 
 
+class CpuMeter:
+    """CPU seconds used since it was made: by each group of processes in ``watched``, and by the
+    rest of the machine, under the name ``rest``."""
+
+    def __init__(self, watched: dict[str, list[int]], rest: str):
+        self.watched, self.rest = watched, rest
+        self.before = {name: cpu_seconds(pids) for name, pids in watched.items()}
+        self.machine_before = machine_cpu_seconds()
+
+    def used(self) -> dict[str, float]:
+        used = {name: cpu_seconds(pids) - self.before[name] for name, pids in self.watched.items()}
+        used[self.rest] = machine_cpu_seconds() - self.machine_before - sum(used.values())
+        return used
+
+
 def machine_cpu_seconds() -> float:
     """CPU seconds the whole machine has been busy (all cores, all processes; Linux /proc/stat)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]

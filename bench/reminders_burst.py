@@ -167,14 +167,15 @@ def run(
                 with common.workers(worker_count, env, runtime, workdir / "workers.log") as processes:
                     if warm:
                         common.warm_up(runtime, processes)
-                    watched = {
-                        "workers": [p.pid for p in processes],
-                        "stand-in": [standin_stats.pid],
-                        "postgres": common.postgres_pids(),
-                        "this process": [os.getpid()],
-                    }
-                    cpu_before = {name: common.cpu_seconds(pids) for name, pids in watched.items()}
-                    machine_before = common.machine_cpu_seconds()
+                    meter = common.CpuMeter(
+                        {
+                            "workers": [p.pid for p in processes],
+                            "stand-in": [standin_stats.pid],
+                            "postgres": common.postgres_pids(),
+                            "this process": [os.getpid()],
+                        },
+                        rest="everything else on the machine",
+                    )
                     started = time.perf_counter()
                     last_pass = -1.0
                     # Watch the stand-in (cheap) until it has seen them all, then the database, so
@@ -193,8 +194,7 @@ def run(
                             raise RuntimeError(f"after {timeout:.0f} s: {sent} reminders sent, {handed} handed to the provider")
                         time.sleep(0.05)
                     burst_seconds = time.perf_counter() - started
-                    cpu = {name: common.cpu_seconds(pids) - cpu_before[name] for name, pids in watched.items()}
-                    cpu["everything else on the machine"] = common.machine_cpu_seconds() - machine_before - sum(cpu.values())
+                    cpu = meter.used()
 
                     stats = standin_stats()
                     peak = standin_stats.peak()

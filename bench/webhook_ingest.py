@@ -243,19 +243,16 @@ def run(seconds: int = 10, connections: int = 16, rate: float = 200.0, targets: 
                     # their PostgreSQL backends are among those watched.
                     runs = [wrk(port, 2, connections, signed_file(workdir, "warm-up", 5_000, offset=3), workdir)]
                     watched = {"web": process_tree(web.pid), "postgres": common.postgres_pids(), "redis": common.redis_pids()}
-                    cpu = dict.fromkeys([*watched, "everything else (wrk too)"], 0.0)
+                    cpu: dict[str, float] = {}
                     ceilings, loads = [], []
                     ceiling_bodies = signed_file(workdir, "ceiling", 20_000)
                     # In turn, so that a slower minute of this machine's weathers both alike.
                     for index in range(rounds):
                         ceilings.append(wrk(bare_port, seconds, connections, ceiling_bodies, workdir))
-                        cpu_before = {name: common.cpu_seconds(pids) for name, pids in watched.items()}
-                        machine_before = common.machine_cpu_seconds()
+                        meter = common.CpuMeter(watched, rest="everything else (wrk too)")
                         loads.append(wrk(port, seconds, connections, signed_file(workdir, f"load-{index}", 20_000, offset=100 + index), workdir))
-                        used = {name: common.cpu_seconds(pids) - cpu_before[name] for name, pids in watched.items()}
-                        used["everything else (wrk too)"] = common.machine_cpu_seconds() - machine_before - sum(used.values())
-                        for name, seconds_used in used.items():
-                            cpu[name] += seconds_used
+                        for name, seconds_used in meter.used().items():
+                            cpu[name] = cpu.get(name, 0.0) + seconds_used
                         print(f"round {index + 1}: bare Flask {ceilings[-1]['rate']:.0f}/s, ungebot {loads[-1]['rate']:.0f}/s: "
                               f"{loads[-1]['rate'] / ceilings[-1]['rate']:.3f}", flush=True)
                     calm = asyncio.run(steady(port, rate, seconds, webhooks(int(rate * seconds), offset=7)))
