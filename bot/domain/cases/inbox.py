@@ -188,7 +188,7 @@ class WeekStats:
 
 
 def weekly_stats(session: Session, since: date, until: date) -> list[WeekStats]:
-    rows = session.scalars(select(CaseStat).where(CaseStat.opened_on >= since, CaseStat.opened_on <= until).order_by(CaseStat.id)).all()
+    rows = session.scalars(select(CaseStat).where(CaseStat.opened_on >= since, CaseStat.opened_on <= until)).all()
     weeks: dict[str, list[CaseStat]] = {}
     day = since - timedelta(days=since.weekday())
     while day <= until:
